@@ -1,0 +1,29 @@
+// Unit specs sit beside the code (src/**/*.spec.ts) and cover pure logic. E2e specs
+// (test/**/*.e2e-spec.ts) start the built service (`node dist/main.js`, as production runs it) against a
+// real PostgreSQL that test/support/global-setup.ts starts once per run, and drive it over HTTP.
+// (NestJS 12 is ESM-only and Jest on Node 20 cannot load it in-process; a child process is also the
+// honest way to test signals, logs and crashes.)
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
+
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      rootDir: '.',
+      testMatch: ['<rootDir>/src/**/*.spec.ts'],
+      transform,
+    },
+    {
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      rootDir: '.',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      transform,
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      testTimeout: 60_000,
+      slowTestThreshold: 30,
+    },
+  ],
+};

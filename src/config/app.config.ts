@@ -1,0 +1,28 @@
+import type { EnvironmentVariables } from './env.validation';
+
+export interface HttpConfig {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  logLevel: string;
+  /** Fastify's `trustProxy`: whom to believe about the client address in `X-Forwarded-For`. */
+  trustProxy: boolean | number | string;
+  shutdownDrainMs: number;
+}
+
+export function httpConfig(env: EnvironmentVariables): HttpConfig {
+  return {
+    env: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    shutdownDrainMs: env.SHUTDOWN_DRAIN_MS,
+  };
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}

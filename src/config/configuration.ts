@@ -1,0 +1,24 @@
+import { existsSync } from 'node:fs';
+import { httpConfig, type HttpConfig } from './app.config';
+import { databaseConfig, type DatabaseConfig } from './database.config';
+import { validateEnv } from './env.validation';
+import { healthConfig, type HealthConfig } from './health.config';
+
+/** The validated configuration, by namespace; read it with `ConfigService<AppConfig, true>`. */
+export interface AppConfig {
+  http: HttpConfig;
+  database: DatabaseConfig;
+  health: HealthConfig;
+}
+
+/** Validates the environment (by default `process.env`, completed by a local `.env`) into namespaces. */
+export function loadConfig(raw: Record<string, string | undefined> = processEnv()): AppConfig {
+  const env = validateEnv(raw);
+  return { http: httpConfig(env), database: databaseConfig(env), health: healthConfig(env) };
+}
+
+function processEnv(): NodeJS.ProcessEnv {
+  // A developer's .env fills in what the real environment leaves unset; tests never read it.
+  if (process.env.NODE_ENV !== 'test' && existsSync('.env')) process.loadEnvFile('.env');
+  return process.env;
+}

@@ -1,0 +1,49 @@
+import type { EnvironmentVariables } from './env.validation';
+
+export interface PoolConfig {
+  max: number;
+  /** Requests allowed to queue for a connection; beyond this the service sheds load with 503. */
+  maxWaiting: number;
+  idleTimeoutMs: number;
+  /** Bounds both opening a connection and waiting for one from the pool. */
+  connectTimeoutMs: number;
+  maxLifetimeS: number;
+  keepAlive: boolean;
+  keepAliveDelayMs: number;
+}
+
+export interface DatabaseConfig {
+  /** The app's connection. Unset outside production: an embedded PostgreSQL is started instead. */
+  url?: string;
+  /** Direct (unpooled) connection for migrations; falls back to `url`. */
+  migrationsUrl?: string;
+  pooler: 'auto' | 'pgbouncer' | 'none';
+  pool: PoolConfig;
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+  applicationName: string;
+  startupRetryMs: number;
+  embedded: { port: number; dataDir: string };
+}
+
+export function databaseConfig(env: EnvironmentVariables): DatabaseConfig {
+  return {
+    url: env.DATABASE_URL,
+    migrationsUrl: env.DATABASE_URL_UNPOOLED ?? env.DATABASE_URL,
+    pooler: env.DATABASE_POOLER,
+    pool: {
+      max: env.DB_POOL_MAX,
+      maxWaiting: env.DB_POOL_MAX_WAITING,
+      idleTimeoutMs: env.DB_IDLE_TIMEOUT_MS,
+      connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+      maxLifetimeS: env.DB_MAX_LIFETIME_S,
+      keepAlive: env.DB_KEEPALIVE,
+      keepAliveDelayMs: env.DB_KEEPALIVE_DELAY_MS,
+    },
+    statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: env.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    applicationName: env.DB_APPLICATION_NAME,
+    startupRetryMs: env.DB_STARTUP_RETRY_MS,
+    embedded: { port: env.EMBEDDED_PG_PORT, dataDir: env.EMBEDDED_PG_DATA_DIR },
+  };
+}

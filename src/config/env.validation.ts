@@ -1,0 +1,189 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+/** Thrown for an invalid environment; its message is one line that names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const toInt = () => Transform(({ value }) => (/^-?\d+$/.test(String(value)) ? Number(value) : value));
+const toBool = () =>
+  Transform(({ value }) => {
+    if (typeof value === 'boolean') return value;
+    const text = String(value).toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(text)) return true;
+    if (['false', '0', 'no', 'off'].includes(text)) return false;
+    return value;
+  });
+
+const POSTGRES_URL = /^postgres(ql)?:\/\/[^\s]+$/;
+
+/**
+ * Every environment variable the service reads, with its default. `.env.example` documents the same
+ * list; `config/*.config.ts` turn it into typed namespaces. Nothing else reads `process.env`.
+ */
+export class EnvironmentVariables {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  /** Express-style `trust proxy`: `false`, `true`, a hop count or a comma list of CIDRs. */
+  @IsString()
+  TRUST_PROXY = 'false';
+
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(120_000)
+  SHUTDOWN_DRAIN_MS = 0;
+
+  @IsOptional()
+  @Matches(POSTGRES_URL, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL?: string;
+
+  @IsOptional()
+  @Matches(POSTGRES_URL, { message: 'DATABASE_URL_UNPOOLED must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL_UNPOOLED?: string;
+
+  /** `auto` treats Neon `-pooler` hosts as PgBouncer in transaction mode. */
+  @IsIn(['auto', 'pgbouncer', 'none'])
+  DATABASE_POOLER: 'auto' | 'pgbouncer' | 'none' = 'auto';
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  DB_POOL_MAX = 10;
+
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  DB_POOL_MAX_WAITING = 50;
+
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  DB_IDLE_TIMEOUT_MS = 10_000;
+
+  @toInt()
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  DB_CONNECT_TIMEOUT_MS = 5_000;
+
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(86_400)
+  DB_MAX_LIFETIME_S = 1_800;
+
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  DB_STATEMENT_TIMEOUT_MS = 10_000;
+
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
+
+  @toBool()
+  @IsBoolean()
+  DB_KEEPALIVE = true;
+
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  DB_KEEPALIVE_DELAY_MS = 10_000;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(63)
+  DB_APPLICATION_NAME = 'tasks-api';
+
+  /** How long boot keeps retrying an unreachable database before giving up. */
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  DB_STARTUP_RETRY_MS = 60_000;
+
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  EMBEDDED_PG_PORT = 0;
+
+  @IsString()
+  EMBEDDED_PG_DATA_DIR = '.data/postgres';
+
+  @toInt()
+  @IsInt()
+  @Min(100)
+  @Max(30_000)
+  HEALTH_DB_TIMEOUT_MS = 1_000;
+
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  HEALTH_DB_CACHE_TTL_MS = 0;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
+  JWT_SECRET?: string;
+}
+
+/**
+ * Validates the raw environment once, at start-up. Empty strings count as unset, the way
+ * container platforms pass optional variables.
+ */
+export function validateEnv(raw: Record<string, string | undefined>): EnvironmentVariables {
+  const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''));
+  const env = plainToInstance(EnvironmentVariables, present, { exposeDefaultValues: true });
+  const [error] = validateSync(env, { skipMissingProperties: false, whitelist: false });
+  if (error) {
+    const message = Object.values(error.constraints ?? {})[0] ?? 'is invalid';
+    throw new ConfigError(message.startsWith(error.property) ? message : `${error.property} ${message}`);
+  }
+  if (env.NODE_ENV === 'production') {
+    if (!env.DATABASE_URL) {
+      throw new ConfigError(
+        'DATABASE_URL is required when NODE_ENV=production (a postgres:// URL; Neon: the pooled one)',
+      );
+    }
+    if (!env.JWT_SECRET) {
+      throw new ConfigError('JWT_SECRET is required when NODE_ENV=production (at least 32 random characters)');
+    }
+  }
+  return env;
+}

@@ -1,0 +1,47 @@
+import { QueryFailedError } from 'typeorm';
+import { PoolSaturatedError } from './guarded-pool';
+
+export type DatabaseFailure = 'unavailable' | 'timeout' | 'saturated';
+
+// Network-level failures of the socket to PostgreSQL.
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+// node-postgres and pg-pool report these as plain Errors.
+const CLIENT_MESSAGES = [
+  'timeout exceeded when trying to connect',
+  'Connection terminated',
+  'Connection ended unexpectedly',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+  'Cannot use a pool after calling end on the pool',
+];
+
+/**
+ * Tells a database that is unreachable, overloaded or too slow (worth a retry: 503) from every other
+ * failure (a bug: 500). SQLSTATE classes: 08 connection exception, 53 insufficient resources,
+ * 57P0x server shutting down or starting, 57014 cancelled by statement_timeout, 25P03 idle-in-transaction
+ * timeout, 3D000/28xxx a database or role that is not (yet) there.
+ */
+export function classifyDatabaseError(error: unknown): DatabaseFailure | undefined {
+  if (error instanceof PoolSaturatedError) return 'saturated';
+  const cause = error instanceof QueryFailedError ? (error.driverError as unknown) : error;
+  if (!(cause instanceof Error)) return undefined;
+  if (cause instanceof PoolSaturatedError) return 'saturated';
+  const code = (cause as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (code === '57014') return 'timeout';
+    if (NETWORK_CODES.has(code) || /^(08|53|57P0|3D000|28)/.test(code) || code === '25P03') return 'unavailable';
+  }
+  if (cause.message === 'Query read timeout') return 'timeout';
+  if (CLIENT_MESSAGES.some((message) => cause.message.startsWith(message))) return 'unavailable';
+  return undefined;
+}

@@ -1,0 +1,39 @@
+import { Global, Logger, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { AppConfig } from '../config/configuration';
+import { classifyDatabaseError } from './database-errors';
+import { DatabaseProbe } from './database.probe';
+import { buildDataSourceOptions } from './data-source.options';
+
+const RETRY_DELAY_MS = 2_000;
+
+@Global()
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>) => {
+        const database = config.get('database', { infer: true });
+        const logger = new Logger('Database');
+        return {
+          ...buildDataSourceOptions(database),
+          // An unreachable database at boot (a Neon compute waking up, a pod starting before its
+          // database) is retried for DB_STARTUP_RETRY_MS; bad credentials fail at once.
+          retryAttempts: Math.max(1, Math.ceil(database.startupRetryMs / RETRY_DELAY_MS)),
+          retryDelay: RETRY_DELAY_MS,
+          toRetry: (error: Error) => {
+            const code = (error as { code?: string }).code ?? '';
+            return classifyDatabaseError(error) !== undefined && !/^(28|3D)/.test(code);
+          },
+          // An idle pooled connection that the server closes (Neon suspending, a failover) emits an error
+          // on the pool; the pool already discards that client, and the next query opens a fresh one.
+          poolErrorHandler: (error: Error) => logger.warn(`idle connection closed: ${error.message}`),
+        };
+      },
+    }),
+  ],
+  providers: [DatabaseProbe],
+  exports: [DatabaseProbe],
+})
+export class DatabaseModule {}

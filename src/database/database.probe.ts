@@ -1,0 +1,75 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import type { GuardedPool } from './guarded-pool';
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
+interface ProbeResult {
+  pendingMigrations: number;
+}
+
+/**
+ * What readiness asks of the database, in one statement: it answers, and which migrations are applied.
+ * A success may be reused for a TTL (so probes alone let an idle Neon compute suspend); a failure never
+ * is, and any connection failure seen by the app drops the cached success at once.
+ */
+@Injectable()
+export class DatabaseProbe implements OnModuleInit {
+  private cached?: { result: ProbeResult; expiresAt: number };
+  private inFlight?: Promise<ProbeResult>;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  onModuleInit(): void {
+    this.pgPool()?.on('error', () => this.invalidate());
+  }
+
+  check(cacheTtlMs: number): Promise<ProbeResult> {
+    if (this.cached && this.cached.expiresAt > Date.now()) return Promise.resolve(this.cached.result);
+    // Concurrent probes share one query.
+    this.inFlight ??= this.query(cacheTtlMs).finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  invalidate(): void {
+    this.cached = undefined;
+  }
+
+  pool(): PoolStats {
+    const pool = this.pgPool();
+    return {
+      total: pool?.totalCount ?? 0,
+      idle: pool?.idleCount ?? 0,
+      waiting: pool?.waitingCount ?? 0,
+      max: pool?.options.max ?? 0,
+    };
+  }
+
+  private pgPool(): GuardedPool | undefined {
+    return (this.dataSource.driver as PostgresDriver).master as GuardedPool | undefined;
+  }
+
+  private async query(cacheTtlMs: number): Promise<ProbeResult> {
+    const table = this.dataSource.options.migrationsTableName ?? 'migrations';
+    let applied: string[];
+    try {
+      const rows: { name: string }[] = await this.dataSource.query(`SELECT name FROM "${table}"`);
+      applied = rows.map((row) => row.name);
+    } catch (error) {
+      // 42P01: no migrations table yet, so nothing is applied; the database itself answered.
+      if ((error as { driverError?: { code?: string } }).driverError?.code !== '42P01') throw error;
+      applied = [];
+    }
+    const known = this.dataSource.migrations.map((migration) => migration.name ?? migration.constructor.name);
+    const result = { pendingMigrations: known.filter((name) => !applied.includes(name)).length };
+    if (cacheTtlMs > 0) this.cached = { result, expiresAt: Date.now() + cacheTtlMs };
+    return result;
+  }
+}

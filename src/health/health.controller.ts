@@ -1,0 +1,50 @@
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
+import { ProblemDetailsDto } from '../http/problem-details';
+import { DatabaseHealthIndicator } from './database.health';
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly database: DatabaseHealthIndicator,
+  ) {}
+
+  /** Liveness: the process can serve. Never touches the database, so an outage does not restart pods. */
+  @Get('live')
+  @HealthCheck()
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
+  }
+
+  /** Readiness: the database answers within the timeout and no migration is pending. */
+  @Get('ready')
+  @HealthCheck()
+  @ApiServiceUnavailableResponse({
+    type: ProblemDetailsDto,
+    description: 'Not ready; Terminus `info`, `error` and `details` included.',
+  })
+  async ready(): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([() => this.database.check()]);
+    } catch (error) {
+      throw notReady(error);
+    }
+  }
+}
+
+function notReady(error: unknown): unknown {
+  if (!(error instanceof ServiceUnavailableException)) return error;
+  const result = error.getResponse() as HealthCheckResult;
+  const failing = Object.entries(result.error ?? {}).map(
+    ([key, value]) => `${key}: ${String(value?.message ?? 'down')}`,
+  );
+  return new ServiceUnavailableException({
+    message: `Not ready (${failing.join('; ')})`,
+    info: result.info,
+    error: result.error,
+    details: result.details,
+  });
+}

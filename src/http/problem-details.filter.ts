@@ -1,0 +1,135 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import { QueryFailedError } from 'typeorm';
+import { classifyDatabaseError, type DatabaseFailure } from '../database/database-errors';
+import { DatabaseProbe } from '../database/database.probe';
+import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from './problem-details';
+import { ValidationFailedException } from './validation';
+
+interface Problem {
+  status: number;
+  detail: string;
+  headers?: Record<string, string>;
+  extensions?: Record<string, unknown>;
+}
+
+const DATABASE_PROBLEMS: Record<DatabaseFailure, Problem> = {
+  unavailable: { status: 503, detail: 'The database is unavailable; retry shortly', headers: { 'retry-after': '2' } },
+  timeout: {
+    status: 503,
+    detail: 'The database did not answer in time; retry shortly',
+    headers: { 'retry-after': '2' },
+  },
+  saturated: { status: 503, detail: 'The service is overloaded; retry shortly', headers: { 'retry-after': '1' } },
+};
+
+// Fastify's own errors, reworded for API clients.
+const FASTIFY_DETAILS: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body exceeds 65536 bytes',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Send the body as application/json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty although Content-Type is application/json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'The request body is not valid JSON',
+};
+
+/**
+ * The one place errors become responses: every non-2xx answer, from validation, guards, Fastify or the
+ * database, leaves here as RFC 9457 problem+json with the request id. Internals (stacks, SQL, driver
+ * messages) are logged, never sent.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  constructor(private readonly database: DatabaseProbe) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const problem = this.toProblem(exception);
+    this.log(exception, problem, request);
+
+    const body: ProblemDetails = {
+      type: 'about:blank',
+      title: STATUS_CODES[problem.status] ?? 'Error',
+      status: problem.status,
+      detail: problem.detail,
+      instance: request.url.split('?')[0],
+      requestId: String(request.id),
+      ...problem.extensions,
+    };
+    if (reply.sent) return;
+    reply
+      .status(problem.status)
+      .headers({ ...problem.headers, 'content-type': PROBLEM_CONTENT_TYPE })
+      .send(body);
+  }
+
+  private toProblem(exception: unknown): Problem {
+    if (exception instanceof ValidationFailedException) {
+      return { status: 400, detail: exception.message, extensions: { errors: exception.errors } };
+    }
+    if (exception instanceof HttpException) return fromHttpException(exception);
+
+    const failure = classifyDatabaseError(exception);
+    if (failure) {
+      if (failure === 'unavailable') this.database.invalidate();
+      return DATABASE_PROBLEMS[failure];
+    }
+    if (exception instanceof QueryFailedError) {
+      const code = (exception.driverError as { code?: string }).code;
+      // Races the services do not pre-check (a concurrent insert of the same key, a parent row deleted
+      // in between) are conflicts, not crashes.
+      if (code === '23505' || code === '23503') {
+        return { status: 409, detail: 'The request conflicts with the current state of the resource' };
+      }
+    }
+    const { statusCode, code } = (exception ?? {}) as { statusCode?: unknown; code?: unknown };
+    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+      const known = typeof code === 'string' ? FASTIFY_DETAILS[code] : undefined;
+      const fallback = exception instanceof SyntaxError ? FASTIFY_DETAILS.FST_ERR_CTP_INVALID_JSON_BODY : undefined;
+      return { status: statusCode, detail: known ?? fallback ?? STATUS_CODES[statusCode] ?? 'Bad request' };
+    }
+    return { status: 500, detail: 'An unexpected error occurred; quote the requestId when reporting it' };
+  }
+
+  private log(exception: unknown, problem: Problem, request: FastifyRequest): void {
+    if (problem.status < 500) return;
+    const context = { requestId: request.id, method: request.method, url: request.url, err: describeError(exception) };
+    if (problem.status === 500) this.logger.error(context, 'unhandled error');
+    else if (!(exception instanceof HttpException)) this.logger.warn(context, problem.detail);
+  }
+}
+
+function fromHttpException(exception: HttpException): Problem {
+  const status = exception.getStatus();
+  const response = exception.getResponse();
+  if (typeof response === 'string') return { status, detail: response };
+  const {
+    statusCode: _statusCode,
+    status: _status,
+    message,
+    error,
+    ...extensions
+  } = response as Record<string, unknown>;
+  const detail = Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : undefined;
+  if (error !== undefined && typeof error !== 'string') extensions.error = error;
+  return {
+    status,
+    detail: detail ?? (typeof error === 'string' ? error : (STATUS_CODES[status] ?? HttpStatus[status])),
+    extensions,
+  };
+}
+
+// Only what helps debugging: never a QueryFailedError's parameters, which may hold secrets.
+function describeError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const driverCode = error instanceof QueryFailedError ? (error.driverError as { code?: string }).code : undefined;
+  return {
+    type: error.name,
+    message: error.message,
+    code: driverCode ?? (error as { code?: unknown }).code,
+    stack: error.stack,
+  };
+}

@@ -1,0 +1,46 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export class FieldErrorDto {
+  /** The offending field, as a dotted path (`dueDate`, `items.0.title`); empty for the body as a whole. */
+  @ApiProperty({ example: 'title' })
+  field: string;
+
+  @ApiProperty({ example: 'title must be shorter than or equal to 200 characters' })
+  message: string;
+}
+
+/** RFC 9457 problem details: the body of every non-2xx response. */
+export class ProblemDetailsDto {
+  @ApiProperty({
+    example: 'about:blank',
+    description: 'Always about:blank: the status code says what kind of problem it is.',
+  })
+  type: string;
+
+  @ApiProperty({ example: 'Not Found', description: 'The HTTP reason phrase of `status`.' })
+  title: string;
+
+  @ApiProperty({ example: 404 })
+  status: number;
+
+  @ApiProperty({ example: 'Task 0193d6c2-7d4e-7c1a-9f1e-3c2b1a0f9e8d not found' })
+  detail: string;
+
+  @ApiProperty({ example: '/api/v1/tasks/0193d6c2-7d4e-7c1a-9f1e-3c2b1a0f9e8d', description: 'The request path.' })
+  instance: string;
+
+  @ApiProperty({
+    example: '2f1c3a9e-5b7d-4c8a-9e0f-1a2b3c4d5e6f',
+    description: 'Also in the X-Request-Id header and the logs.',
+  })
+  requestId: string;
+}
+
+export class ValidationProblemDto extends ProblemDetailsDto {
+  @ApiPropertyOptional({ type: [FieldErrorDto], description: 'Present on 400 responses from validation.' })
+  errors?: FieldErrorDto[];
+}
+
+export type ProblemDetails = ProblemDetailsDto & { errors?: FieldErrorDto[]; [extension: string]: unknown };

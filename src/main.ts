@@ -1,0 +1,52 @@
+import type { AddressInfo } from 'node:net';
+import { Logger } from 'nestjs-pino';
+import { loadConfig } from './config/configuration';
+import { ConfigError } from './config/env.validation';
+import { createApp } from './app.factory';
+import { describeConnection } from './database/data-source.options';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres';
+import { runMigrations } from './database/run-migrations';
+
+async function bootstrap(): Promise<void> {
+  const config = loadConfig();
+
+  let embedded: EmbeddedPostgres | undefined;
+  if (!config.database.url) {
+    // Development on a fresh clone: a real PostgreSQL under .data/, migrated on start.
+    embedded = await startEmbeddedPostgres({ ...config.database.embedded, log: (message) => console.log(message) });
+    config.database.url = config.database.migrationsUrl = embedded.url;
+    await runMigrations(config.database);
+  }
+
+  const app = await createApp(config);
+  const logger = app.get(Logger);
+  logger.log(
+    `database: ${describeConnection(config.database)}${embedded ? ` (embedded, data in ${embedded.dataDir})` : ''}`,
+  );
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.log(`${signal} received: shutting down`);
+    await app.close();
+    await embedded?.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', (signal) => void shutdown(signal));
+  process.on('SIGINT', (signal) => void shutdown(signal));
+
+  await app.listen(config.http.port, config.http.host);
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  logger.log(`listening on http://${config.http.host}:${port} (docs at /docs)`);
+}
+
+bootstrap().catch((error: unknown) => {
+  // One line naming the problem (a ConfigError names the variable); no stack for expected failures.
+  const message =
+    error instanceof ConfigError
+      ? `Configuration error: ${error.message}`
+      : `Start-up failed: ${String((error as Error)?.message ?? error)}`;
+  console.error(message);
+  process.exit(1);
+});
