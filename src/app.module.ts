@@ -3,9 +3,12 @@ import type { Logger as PinoLogger } from 'pino';
 import { ConfigModule } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from './config/configuration';
+import { AuthModule } from './auth/auth.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { HttpModule } from './http/http.module';
+import { TasksModule } from './tasks/tasks.module';
+import { UsersModule } from './users/users.module';
 
 @Module({})
 export class AppModule {
@@ -20,6 +23,9 @@ export class AppModule {
         DatabaseModule,
         HttpModule,
         HealthModule,
+        AuthModule,
+        UsersModule,
+        TasksModule,
       ],
     };
   }

@@ -20,6 +20,9 @@ async function bootstrap(): Promise<void> {
 
   const app = await createApp(config);
   const logger = app.get(Logger);
+  if (config.auth.jwtSecretGenerated) {
+    logger.warn('JWT_SECRET is not set: using a random secret, so tokens stop working when the process restarts');
+  }
   logger.log(
     `database: ${describeConnection(config.database)}${embedded ? ` (embedded, data in ${embedded.dataDir})` : ''}`,
   );

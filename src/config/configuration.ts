@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { httpConfig, type HttpConfig } from './app.config';
+import { authConfig, type AuthConfig } from './auth.config';
 import { databaseConfig, type DatabaseConfig } from './database.config';
 import { validateEnv } from './env.validation';
 import { healthConfig, type HealthConfig } from './health.config';
@@ -9,12 +10,13 @@ export interface AppConfig {
   http: HttpConfig;
   database: DatabaseConfig;
   health: HealthConfig;
+  auth: AuthConfig;
 }
 
 /** Validates the environment (by default `process.env`, completed by a local `.env`) into namespaces. */
 export function loadConfig(raw: Record<string, string | undefined> = processEnv()): AppConfig {
   const env = validateEnv(raw);
-  return { http: httpConfig(env), database: databaseConfig(env), health: healthConfig(env) };
+  return { http: httpConfig(env), database: databaseConfig(env), health: healthConfig(env), auth: authConfig(env) };
 }
 
 function processEnv(): NodeJS.ProcessEnv {

@@ -29,6 +29,7 @@ const toBool = () =>
   });
 
 const POSTGRES_URL = /^postgres(ql)?:\/\/[^\s]+$/;
+const RATE = /^\d{1,6}\/\d{1,6}$/;
 
 /**
  * Every environment variable the service reads, with its default. `.env.example` documents the same
@@ -161,6 +162,58 @@ export class EnvironmentVariables {
   @IsString()
   @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
   JWT_SECRET?: string;
+
+  @toInt()
+  @IsInt()
+  @Min(30)
+  @Max(86_400)
+  JWT_ACCESS_TTL_S = 900;
+
+  @IsString()
+  @MinLength(1)
+  JWT_ISSUER = 'tasks-api';
+
+  @IsString()
+  @MinLength(1)
+  JWT_AUDIENCE = 'tasks-api';
+
+  @toInt()
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  REFRESH_TOKEN_TTL_S = 2_592_000;
+
+  /** argon2id cost; the defaults are OWASP's recommendation (19 MiB, 2 passes, 1 lane). */
+  @toInt()
+  @IsInt()
+  @Min(1024)
+  @Max(1_048_576)
+  ARGON2_MEMORY_KIB = 19_456;
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  ARGON2_ITERATIONS = 2;
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  ARGON2_PARALLELISM = 1;
+
+  /** Rate limits as `<requests>/<seconds>`; `0/…` turns one off. */
+  @Matches(RATE, { message: 'THROTTLE_LOGIN_PER_IP must look like <requests>/<seconds>, e.g. 20/60' })
+  THROTTLE_LOGIN_PER_IP = '20/60';
+
+  @Matches(RATE, { message: 'THROTTLE_LOGIN_PER_EMAIL must look like <requests>/<seconds>, e.g. 10/900' })
+  THROTTLE_LOGIN_PER_EMAIL = '10/900';
+
+  @Matches(RATE, { message: 'THROTTLE_REGISTER_PER_IP must look like <requests>/<seconds>, e.g. 10/3600' })
+  THROTTLE_REGISTER_PER_IP = '10/3600';
+
+  @Matches(RATE, { message: 'THROTTLE_REFRESH_PER_IP must look like <requests>/<seconds>, e.g. 60/60' })
+  THROTTLE_REFRESH_PER_IP = '60/60';
 }
 
 /**

@@ -4,7 +4,7 @@ import * as pg from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/database.config';
 import { ConfigError } from '../config/env.validation';
-import { Session } from '../auth/session.entity';
+import { Session } from '../sessions/session.entity';
 import { IdempotencyKey } from '../tasks/idempotency-key.entity';
 import { Task } from '../tasks/task.entity';
 import { User } from '../users/user.entity';

@@ -60,9 +60,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       ...problem.extensions,
     };
     if (reply.sent) return;
+    // RFC 6750: a 401 names the scheme the client should authenticate with.
+    const challenge = problem.status === 401 ? { 'www-authenticate': 'Bearer' } : {};
     reply
       .status(problem.status)
-      .headers({ ...problem.headers, 'content-type': PROBLEM_CONTENT_TYPE })
+      .headers({ ...challenge, ...problem.headers, 'content-type': PROBLEM_CONTENT_TYPE })
       .send(body);
   }
 

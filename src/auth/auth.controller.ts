@@ -1,0 +1,78 @@
+import { Body, Controller, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
+import type { FastifyRequest } from 'fastify';
+import { ProblemDetailsDto, ValidationProblemDto } from '../http/problem-details';
+import type { ClientInfo } from '../sessions/sessions.service';
+import { onlyThrottlers } from './auth-throttling';
+import type { AuthUser } from './auth-user';
+import { AuthService } from './auth.service';
+import { CurrentUser } from './current-user.decorator';
+import { AuthResponseDto } from './dto/auth-response.dto';
+import { LoginDto } from './dto/login.dto';
+import { RefreshDto } from './dto/refresh.dto';
+import { RegisterDto } from './dto/register.dto';
+import { Public } from './public.decorator';
+
+@ApiTags('auth')
+@Controller('auth')
+@UseGuards(ThrottlerGuard)
+@ApiBadRequestResponse({ type: ValidationProblemDto })
+@ApiTooManyRequestsResponse({ type: ProblemDetailsDto, description: 'Rate limited; see the Retry-After header.' })
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  /** Creates an account and signs it in. */
+  @Public()
+  @Post('register')
+  @SkipThrottle(onlyThrottlers('register-ip'))
+  @ApiConflictResponse({ type: ProblemDetailsDto, description: 'The email is taken (in any letter case).' })
+  register(@Body() body: RegisterDto, @Req() request: FastifyRequest): Promise<AuthResponseDto> {
+    return this.auth.register(body, clientOf(request));
+  }
+
+  /** Signs in with email and password, opening a new session. */
+  @Public()
+  @Post('login')
+  @HttpCode(HttpStatus.OK)
+  @SkipThrottle(onlyThrottlers('login-ip', 'login-email'))
+  @ApiUnauthorizedResponse({ type: ProblemDetailsDto, description: 'Unknown email or wrong password (one message).' })
+  login(@Body() body: LoginDto, @Req() request: FastifyRequest): Promise<AuthResponseDto> {
+    return this.auth.login(body, clientOf(request));
+  }
+
+  /** Exchanges a refresh token for a new pair; the one presented stops working. */
+  @Public()
+  @Post('refresh')
+  @HttpCode(HttpStatus.OK)
+  @SkipThrottle(onlyThrottlers('refresh-ip'))
+  @ApiUnauthorizedResponse({
+    type: ProblemDetailsDto,
+    description: 'Unknown, expired or revoked; reusing a rotated token also revokes its session.',
+  })
+  refresh(@Body() { refreshToken }: RefreshDto, @Req() request: FastifyRequest): Promise<AuthResponseDto> {
+    return this.auth.refresh(refreshToken, clientOf(request));
+  }
+
+  /** Ends the current session: its access and refresh tokens are rejected from now on. */
+  @Post('logout')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiBearerAuth()
+  @SkipThrottle()
+  @ApiUnauthorizedResponse({ type: ProblemDetailsDto })
+  logout(@CurrentUser() user: AuthUser): Promise<void> {
+    return this.auth.logout(user.sessionId);
+  }
+}
+
+function clientOf(request: FastifyRequest): ClientInfo {
+  const userAgent = request.headers['user-agent'];
+  return { userAgent: typeof userAgent === 'string' ? userAgent : undefined, ip: request.ip };
+}

@@ -1,0 +1,56 @@
+import { Injectable, UnauthorizedException } from '@nestjs/common';
+import { SessionsService, type ClientInfo, type IssuedSession } from '../sessions/sessions.service';
+import { UserDto } from '../users/dto/user.dto';
+import { PasswordService } from '../users/password.service';
+import { UsersService } from '../users/users.service';
+import type { AuthResponseDto } from './dto/auth-response.dto';
+import type { LoginDto } from './dto/login.dto';
+import type { RegisterDto } from './dto/register.dto';
+import { TokenService } from './token.service';
+
+// The same answer for an unknown email and a wrong password.
+const INVALID_CREDENTIALS = 'The email or password is incorrect';
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly passwords: PasswordService,
+    private readonly sessions: SessionsService,
+    private readonly tokens: TokenService,
+  ) {}
+
+  async register({ email, password, name }: RegisterDto, client: ClientInfo): Promise<AuthResponseDto> {
+    const user = await this.users.create(email, name, password);
+    return this.respond(user, await this.sessions.create(user.id, client));
+  }
+
+  async login({ email, password }: LoginDto, client: ClientInfo): Promise<AuthResponseDto> {
+    const user = await this.users.findWithPassword(email);
+    if (!(await this.passwords.verify(user?.passwordHash, password)) || !user) {
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
+    if (this.passwords.needsRehash(user.passwordHash)) await this.users.rehashPassword(user.id, password);
+    await this.sessions.purgeDead(user.id);
+    return this.respond(UserDto.from(user), await this.sessions.create(user.id, client));
+  }
+
+  async refresh(refreshToken: string, client: ClientInfo): Promise<AuthResponseDto> {
+    const session = await this.sessions.rotate(refreshToken, client);
+    return this.respond(await this.users.findOne(session.userId), session);
+  }
+
+  logout(sessionId: string): Promise<void> {
+    return this.sessions.revoke(sessionId);
+  }
+
+  private async respond(user: UserDto, session: IssuedSession): Promise<AuthResponseDto> {
+    return {
+      user,
+      accessToken: await this.tokens.accessToken(user.id, session.sessionId),
+      refreshToken: session.refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: this.tokens.expiresIn,
+    };
+  }
+}

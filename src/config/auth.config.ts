@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import type { EnvironmentVariables } from './env.validation';
+
+export interface RateLimit {
+  limit: number;
+  ttlMs: number;
+}
+
+export interface AuthConfig {
+  jwtSecret: string;
+  /** No JWT_SECRET outside production: a random one for this process (tokens die with it). */
+  jwtSecretGenerated: boolean;
+  accessTokenTtlS: number;
+  issuer: string;
+  audience: string;
+  refreshTokenTtlS: number;
+  argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  throttle: { loginPerIp: RateLimit; loginPerEmail: RateLimit; registerPerIp: RateLimit; refreshPerIp: RateLimit };
+}
+
+export function authConfig(env: EnvironmentVariables): AuthConfig {
+  return {
+    jwtSecret: env.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+    jwtSecretGenerated: !env.JWT_SECRET,
+    accessTokenTtlS: env.JWT_ACCESS_TTL_S,
+    issuer: env.JWT_ISSUER,
+    audience: env.JWT_AUDIENCE,
+    refreshTokenTtlS: env.REFRESH_TOKEN_TTL_S,
+    argon2: { memoryCost: env.ARGON2_MEMORY_KIB, timeCost: env.ARGON2_ITERATIONS, parallelism: env.ARGON2_PARALLELISM },
+    throttle: {
+      loginPerIp: rate(env.THROTTLE_LOGIN_PER_IP),
+      loginPerEmail: rate(env.THROTTLE_LOGIN_PER_EMAIL),
+      registerPerIp: rate(env.THROTTLE_REGISTER_PER_IP),
+      refreshPerIp: rate(env.THROTTLE_REFRESH_PER_IP),
+    },
+  };
+}
+
+function rate(value: string): RateLimit {
+  const [limit, seconds] = value.split('/').map(Number);
+  return { limit, ttlMs: seconds * 1000 };
+}

@@ -1,0 +1,158 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiPreconditionFailedResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/current-user.decorator';
+import { ProblemDetailsDto, ValidationProblemDto } from '../http/problem-details';
+import { RequireBody } from '../http/require-body.pipe';
+import { CreateTaskDto } from './dto/create-task.dto';
+import { ListTasksQueryDto } from './dto/list-tasks-query.dto';
+import { TaskDto } from './dto/task.dto';
+import { TaskPageDto } from './dto/task-page.dto';
+import { TaskStatsDto } from './dto/task-stats.dto';
+import { UpdateTaskDto } from './dto/update-task.dto';
+import { etag, parseIfMatch } from './if-match';
+import { TasksService } from './tasks.service';
+
+const IF_MATCH = {
+  name: 'If-Match',
+  required: false,
+  description: 'Apply only if the task is still at this ETag (e.g. "3"); otherwise 412.',
+};
+const TASK_ID = new ParseUUIDPipe({
+  exceptionFactory: () => new BadRequestException('The task id must be a UUID'),
+});
+
+@ApiTags('tasks')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ type: ProblemDetailsDto, description: 'Missing, invalid, expired or revoked access token.' })
+@ApiBadRequestResponse({ type: ValidationProblemDto })
+@Controller('tasks')
+export class TasksController {
+  constructor(private readonly tasks: TasksService) {}
+
+  /** Creates a task. With `Idempotency-Key`, retries of the same body return the first response. */
+  @Post()
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1–255 characters; remembered for 24 h.' })
+  @ApiCreatedResponse({ type: TaskDto, description: 'Created; `Location` and `ETag` headers point at it.' })
+  @ApiConflictResponse({ type: ProblemDetailsDto, description: 'A request with this Idempotency-Key is in flight.' })
+  @ApiUnprocessableEntityResponse({ type: ProblemDetailsDto, description: 'Idempotency-Key reused with another body.' })
+  async create(
+    @CurrentUser() user: AuthUser,
+    @Body() body: CreateTaskDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TaskDto> {
+    if (key === undefined) return withTaskHeaders(reply, await this.tasks.create(user.id, body), true);
+    if (key.length < 1 || key.length > 255) throw new BadRequestException('Idempotency-Key must be 1–255 characters');
+    const result = await this.tasks.createIdempotent(user.id, key, request.body, body);
+    if (result.replayed) reply.header('idempotent-replayed', 'true');
+    reply.status(result.status);
+    return withTaskHeaders(reply, result.body, true);
+  }
+
+  /** Lists the caller's tasks, filtered and sorted, one keyset page at a time. */
+  @Get()
+  @ApiOkResponse({ type: TaskPageDto })
+  list(@CurrentUser() user: AuthUser, @Query() query: ListTasksQueryDto): Promise<TaskPageDto> {
+    return this.tasks.list(user.id, query);
+  }
+
+  /** Counts of the caller's tasks. */
+  @Get('stats')
+  @ApiOkResponse({ type: TaskStatsDto })
+  stats(@CurrentUser() user: AuthUser): Promise<TaskStatsDto> {
+    return this.tasks.stats(user.id);
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: TaskDto, description: 'The task, with its `ETag`.' })
+  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No such task, or not yours.' })
+  async findOne(
+    @CurrentUser() user: AuthUser,
+    @Param('id', TASK_ID) id: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TaskDto> {
+    return withTaskHeaders(reply, await this.tasks.findOne(user.id, id));
+  }
+
+  /** Changes some fields; `null` clears `description` or `dueDate`. */
+  @Patch(':id')
+  @ApiHeader(IF_MATCH)
+  @ApiOkResponse({ type: TaskDto })
+  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No such task, or not yours.' })
+  @ApiPreconditionFailedResponse({ type: ProblemDetailsDto, description: 'If-Match names an older version.' })
+  async update(
+    @CurrentUser() user: AuthUser,
+    @Param('id', TASK_ID) id: string,
+    @Body(RequireBody) changes: UpdateTaskDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TaskDto> {
+    return withTaskHeaders(reply, await this.tasks.update(user.id, id, changes, parseIfMatch(ifMatch)));
+  }
+
+  /** Flips `completed` atomically. */
+  @Post(':id/toggle')
+  @HttpCode(HttpStatus.OK)
+  @ApiHeader(IF_MATCH)
+  @ApiOkResponse({ type: TaskDto })
+  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No such task, or not yours.' })
+  @ApiPreconditionFailedResponse({ type: ProblemDetailsDto, description: 'If-Match names an older version.' })
+  async toggle(
+    @CurrentUser() user: AuthUser,
+    @Param('id', TASK_ID) id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TaskDto> {
+    return withTaskHeaders(reply, await this.tasks.toggle(user.id, id, parseIfMatch(ifMatch)));
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiHeader(IF_MATCH)
+  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No such task, or not yours.' })
+  @ApiPreconditionFailedResponse({ type: ProblemDetailsDto, description: 'If-Match names an older version.' })
+  remove(
+    @CurrentUser() user: AuthUser,
+    @Param('id', TASK_ID) id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<void> {
+    return this.tasks.remove(user.id, id, parseIfMatch(ifMatch));
+  }
+}
+
+function withTaskHeaders(reply: FastifyReply, task: TaskDto, created = false): TaskDto {
+  reply.header('etag', etag(task.version));
+  if (created) reply.header('location', `/api/v1/tasks/${task.id}`);
+  return task;
+}
