@@ -5,8 +5,11 @@ import { AppModule } from './app.module';
 import type { AppConfig } from './config/configuration';
 import { BODY_LIMIT_BYTES, registerJsonBodyParser } from './http/json-body-parser';
 import { createRootLogger, registerAccessLog } from './http/logger';
+import { sendProblem } from './http/problem-details';
 import { requestId } from './http/request-id';
+import { ShutdownState } from './http/shutdown-state';
 import { setupSwagger } from './http/swagger';
+import { MetricsService } from './metrics/metrics.service';
 
 export const API_PREFIX = 'api/v1';
 
@@ -19,7 +22,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     // A hop count is valid at run time although Fastify's type omits it.
     trustProxy: config.http.trustProxy as boolean | string,
     logger: false,
-    return503OnClosing: true,
+    // During shutdown late requests get our problem+json 503 (below), not Fastify's own body.
+    return503OnClosing: false,
   });
   const logger = createRootLogger(config.http);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
@@ -32,8 +36,17 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const fastify = app.getHttpAdapter().getInstance();
   registerJsonBodyParser(fastify);
   registerAccessLog(fastify, logger);
+  const shutdown = app.get(ShutdownState);
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    if (!shutdown.closing) return done();
+    sendProblem(request, reply, 503, 'The server is shutting down; retry', {
+      headers: { connection: 'close', 'retry-after': '1' },
+    });
+  });
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    metrics.observe(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 

@@ -7,6 +7,7 @@ import { AuthModule } from './auth/auth.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { HttpModule } from './http/http.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { TasksModule } from './tasks/tasks.module';
 import { UsersModule } from './users/users.module';
 
@@ -23,6 +24,7 @@ export class AppModule {
         DatabaseModule,
         HttpModule,
         HealthModule,
+        MetricsModule,
         AuthModule,
         UsersModule,
         TasksModule,

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from 'nestjs-pino';
 import { loadConfig } from './config/configuration';
 import { ConfigError } from './config/env.validation';
@@ -6,6 +7,7 @@ import { createApp } from './app.factory';
 import { describeConnection } from './database/data-source.options';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres';
 import { runMigrations } from './database/run-migrations';
+import { ShutdownState } from './http/shutdown-state';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
@@ -27,13 +29,26 @@ async function bootstrap(): Promise<void> {
     `database: ${describeConnection(config.database)}${embedded ? ` (embedded, data in ${embedded.dataDir})` : ''}`,
   );
 
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    logger.log(`${signal} received: shutting down`);
+  const state = app.get(ShutdownState);
+  const { shutdownDrainMs, shutdownTimeoutMs } = config.http;
+  // SIGTERM: readiness turns 503 at once; requests are served through the drain so load balancers can
+  // move away; then the server stops accepting, in-flight requests finish, the pool closes, exit 0.
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (state.draining) {
+      if (signal === 'SIGINT') process.exit(130); // a second Ctrl-C does not wait
+      return;
+    }
+    state.drain();
+    logger.log(`${signal} received: draining for ${shutdownDrainMs} ms, then closing`);
+    setTimeout(() => {
+      logger.error(`shutdown did not finish within ${shutdownTimeoutMs} ms after the drain; exiting`);
+      process.exit(1);
+    }, shutdownDrainMs + shutdownTimeoutMs).unref();
+    await sleep(shutdownDrainMs);
+    state.close();
     await app.close();
     await embedded?.stop();
+    logger.log('shut down cleanly');
     process.exit(0);
   };
   process.on('SIGTERM', (signal) => void shutdown(signal));

@@ -8,6 +8,7 @@ export interface HttpConfig {
   /** Fastify's `trustProxy`: whom to believe about the client address in `X-Forwarded-For`. */
   trustProxy: boolean | number | string;
   shutdownDrainMs: number;
+  shutdownTimeoutMs: number;
 }
 
 export function httpConfig(env: EnvironmentVariables): HttpConfig {
@@ -18,6 +19,7 @@ export function httpConfig(env: EnvironmentVariables): HttpConfig {
     logLevel: env.LOG_LEVEL,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     shutdownDrainMs: env.SHUTDOWN_DRAIN_MS,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };
 }
 

@@ -55,11 +55,19 @@ export class EnvironmentVariables {
   @IsString()
   TRUST_PROXY = 'false';
 
+  /** After SIGTERM: keep serving this long while readiness says 503, so load balancers stop routing here. */
   @toInt()
   @IsInt()
   @Min(0)
   @Max(120_000)
   SHUTDOWN_DRAIN_MS = 0;
+
+  /** After the drain: in-flight requests get this long to finish before the process gives up (exit 1). */
+  @toInt()
+  @IsInt()
+  @Min(1_000)
+  @Max(300_000)
+  SHUTDOWN_TIMEOUT_MS = 25_000;
 
   @IsOptional()
   @Matches(POSTGRES_URL, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })

@@ -3,6 +3,7 @@ import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator';
 import { ProblemDetailsDto } from '../http/problem-details';
+import { ShutdownState } from '../http/shutdown-state';
 import { DatabaseHealthIndicator } from './database.health';
 
 @ApiTags('health')
@@ -12,6 +13,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: DatabaseHealthIndicator,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   /** Liveness: the process can serve. Never touches the database, so an outage does not restart pods. */
@@ -29,6 +31,16 @@ export class HealthController {
     description: 'Not ready; Terminus `info`, `error` and `details` included.',
   })
   async ready(): Promise<HealthCheckResult> {
+    if (this.shutdown.draining) {
+      // From SIGTERM on, without asking the database: the pod is leaving the load balancer.
+      const shuttingDown = { shutdown: { status: 'down' as const, message: 'shutting down' } };
+      throw new ServiceUnavailableException({
+        message: 'Not ready (shutting down)',
+        info: {},
+        error: shuttingDown,
+        details: shuttingDown,
+      });
+    }
     try {
       return await this.health.check([() => this.database.check()]);
     } catch (error) {

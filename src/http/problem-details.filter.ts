@@ -4,7 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import { QueryFailedError } from 'typeorm';
 import { classifyDatabaseError, type DatabaseFailure } from '../database/database-errors';
 import { DatabaseProbe } from '../database/database.probe';
-import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from './problem-details';
+import { sendProblem } from './problem-details';
 import { ValidationFailedException } from './validation';
 
 interface Problem {
@@ -50,22 +50,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const problem = this.toProblem(exception);
     this.log(exception, problem, request);
 
-    const body: ProblemDetails = {
-      type: 'about:blank',
-      title: STATUS_CODES[problem.status] ?? 'Error',
-      status: problem.status,
-      detail: problem.detail,
-      instance: request.url.split('?')[0],
-      requestId: String(request.id),
-      ...problem.extensions,
-    };
     if (reply.sent) return;
-    // RFC 6750: a 401 names the scheme the client should authenticate with.
-    const challenge = problem.status === 401 ? { 'www-authenticate': 'Bearer' } : {};
-    reply
-      .status(problem.status)
-      .headers({ ...challenge, ...problem.headers, 'content-type': PROBLEM_CONTENT_TYPE })
-      .send(body);
+    sendProblem(request, reply, problem.status, problem.detail, problem);
   }
 
   private toProblem(exception: unknown): Problem {

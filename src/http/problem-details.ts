@@ -1,4 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -44,3 +46,28 @@ export class ValidationProblemDto extends ProblemDetailsDto {
 }
 
 export type ProblemDetails = ProblemDetailsDto & { errors?: FieldErrorDto[]; [extension: string]: unknown };
+
+/** Answers with an RFC 9457 body; `about:blank` types, so `title` is the status' reason phrase. */
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  detail: string,
+  options: { headers?: Record<string, string>; extensions?: Record<string, unknown> } = {},
+): void {
+  const body: ProblemDetails = {
+    type: 'about:blank',
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    detail,
+    instance: request.url.split('?')[0],
+    requestId: String(request.id),
+    ...options.extensions,
+  };
+  // RFC 6750: a 401 names the scheme the client should authenticate with.
+  const challenge = status === 401 ? { 'www-authenticate': 'Bearer' } : {};
+  void reply
+    .status(status)
+    .headers({ ...challenge, ...options.headers, 'content-type': PROBLEM_CONTENT_TYPE })
+    .send(body);
+}
