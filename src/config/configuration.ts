@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { httpConfig, type HttpConfig } from './app.config';
 import { authConfig, type AuthConfig } from './auth.config';
 import { databaseConfig, type DatabaseConfig } from './database.config';
-import { validateEnv } from './env.validation';
+import { validateEnv, type ConfigPurpose } from './env.validation';
 import { healthConfig, type HealthConfig } from './health.config';
 
 /** The validated configuration, by namespace; read it with `ConfigService<AppConfig, true>`. */
@@ -14,8 +14,11 @@ export interface AppConfig {
 }
 
 /** Validates the environment (by default `process.env`, completed by a local `.env`) into namespaces. */
-export function loadConfig(raw: Record<string, string | undefined> = processEnv()): AppConfig {
-  const env = validateEnv(raw);
+export function loadConfig(
+  raw: Record<string, string | undefined> = processEnv(),
+  purpose: ConfigPurpose = 'app',
+): AppConfig {
+  const env = validateEnv(raw, purpose);
   return { http: httpConfig(env), database: databaseConfig(env), health: healthConfig(env), auth: authConfig(env) };
 }
 

@@ -228,7 +228,13 @@ export class EnvironmentVariables {
  * Validates the raw environment once, at start-up. Empty strings count as unset, the way
  * container platforms pass optional variables.
  */
-export function validateEnv(raw: Record<string, string | undefined>): EnvironmentVariables {
+/** `migrations`: the migration runner (a Kubernetes Job) needs a database URL, not the app's secrets. */
+export type ConfigPurpose = 'app' | 'migrations';
+
+export function validateEnv(
+  raw: Record<string, string | undefined>,
+  purpose: ConfigPurpose = 'app',
+): EnvironmentVariables {
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''));
   const env = plainToInstance(EnvironmentVariables, present, { exposeDefaultValues: true });
   const [error] = validateSync(env, { skipMissingProperties: false, whitelist: false });
@@ -236,7 +242,13 @@ export function validateEnv(raw: Record<string, string | undefined>): Environmen
     const message = Object.values(error.constraints ?? {})[0] ?? 'is invalid';
     throw new ConfigError(message.startsWith(error.property) ? message : `${error.property} ${message}`);
   }
-  if (env.NODE_ENV === 'production') {
+  if (env.NODE_ENV === 'production' && purpose === 'migrations') {
+    if (!env.DATABASE_URL_UNPOOLED && !env.DATABASE_URL) {
+      throw new ConfigError(
+        'DATABASE_URL_UNPOOLED (or DATABASE_URL) is required to run migrations when NODE_ENV=production',
+      );
+    }
+  } else if (env.NODE_ENV === 'production') {
     if (!env.DATABASE_URL) {
       throw new ConfigError(
         'DATABASE_URL is required when NODE_ENV=production (a postgres:// URL; Neon: the pooled one)',

@@ -1,5 +1,4 @@
 import { loadConfig } from '../config/configuration';
-import { buildDataSourceOptions } from './data-source.options';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { MigrationDataSource } from './migration.data-source';
 
@@ -9,11 +8,12 @@ import { MigrationDataSource } from './migration.data-source';
  * DATABASE_URL; with neither, outside production, it starts the embedded development database.
  */
 async function createCliDataSource(): Promise<MigrationDataSource> {
-  const config = loadConfig();
+  const config = loadConfig(undefined, 'migrations');
   const db = config.database;
   const embedded = db.migrationsUrl ? undefined : await startEmbeddedPostgres(db.embedded);
-  const url = embedded?.url ?? db.migrationsUrl;
-  const dataSource = new MigrationDataSource(buildDataSourceOptions({ ...db, url, migrationsUrl: url }, 'migrations'));
+  const dataSource = MigrationDataSource.create(
+    embedded ? { ...db, url: embedded.url, migrationsUrl: embedded.url } : db,
+  );
   dataSource.embedded = embedded;
   return dataSource;
 }

@@ -23,6 +23,7 @@ interface ProbeResult {
 @Injectable()
 export class DatabaseProbe implements OnModuleInit {
   private cached?: { result: ProbeResult; expiresAt: number };
+  private lastSuccess?: ProbeResult;
   private inFlight?: Promise<ProbeResult>;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -33,6 +34,10 @@ export class DatabaseProbe implements OnModuleInit {
 
   check(cacheTtlMs: number): Promise<ProbeResult> {
     if (this.cached && this.cached.expiresAt > Date.now()) return Promise.resolve(this.cached.result);
+    // Every connection busy means the database is answering queries: a probe queued behind them would
+    // only time out and take a loaded (not broken) replica out of rotation.
+    const pool = this.pool();
+    if (this.lastSuccess && pool.idle === 0 && pool.total >= pool.max) return Promise.resolve(this.lastSuccess);
     // Concurrent probes share one query.
     this.inFlight ??= this.query(cacheTtlMs).finally(() => (this.inFlight = undefined));
     return this.inFlight;
@@ -40,6 +45,7 @@ export class DatabaseProbe implements OnModuleInit {
 
   invalidate(): void {
     this.cached = undefined;
+    this.lastSuccess = undefined;
   }
 
   pool(): PoolStats {
@@ -69,6 +75,7 @@ export class DatabaseProbe implements OnModuleInit {
     }
     const known = this.dataSource.migrations.map((migration) => migration.name ?? migration.constructor.name);
     const result = { pendingMigrations: known.filter((name) => !applied.includes(name)).length };
+    this.lastSuccess = result;
     if (cacheTtlMs > 0) this.cached = { result, expiresAt: Date.now() + cacheTtlMs };
     return result;
   }

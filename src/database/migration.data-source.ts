@@ -1,5 +1,9 @@
+import { escapeIdentifier } from 'pg';
 import { DataSource, type Migration } from 'typeorm';
+import type { DatabaseConfig } from '../config/database.config';
+import { buildDataSourceOptions } from './data-source.options';
 import type { EmbeddedPostgres } from './embedded-postgres';
+import { parsePostgresUrl } from './postgres-url';
 
 // Any fixed 64-bit key, the same for every replica and Job of this service.
 const MIGRATION_LOCK_KEY = '7361726b73617069';
@@ -13,9 +17,21 @@ const MIGRATION_LOCK_KEY = '7361726b73617069';
 export class MigrationDataSource extends DataSource {
   /** An embedded server started for this data source, stopped with it. */
   embedded?: EmbeddedPostgres;
+  private database?: DatabaseConfig;
 
+  static create(database: DatabaseConfig): MigrationDataSource {
+    const dataSource = new MigrationDataSource(buildDataSourceOptions(database, 'migrations'));
+    dataSource.database = database;
+    return dataSource;
+  }
+
+  /** Applies pending migrations, then pins the app role's timeouts (see `pinRoleTimeouts`). */
   override runMigrations(options?: Parameters<DataSource['runMigrations']>[0]): Promise<Migration[]> {
-    return this.withLock(() => super.runMigrations(options));
+    return this.withLock(async () => {
+      const applied = await super.runMigrations(options);
+      await this.pinRoleTimeouts();
+      return applied;
+    });
   }
 
   override undoLastMigration(options?: Parameters<DataSource['undoLastMigration']>[0]): Promise<void> {
@@ -25,6 +41,30 @@ export class MigrationDataSource extends DataSource {
   override async destroy(): Promise<void> {
     if (this.isInitialized) await super.destroy();
     await this.embedded?.stop();
+  }
+
+  /**
+   * Behind PgBouncer in transaction mode (Neon's pooler) timeouts cannot travel as startup parameters,
+   * so the app's role gets them as its own defaults in this database, where every pooled session picks
+   * them up. Over a direct connection the app's startup parameters override them anyway.
+   */
+  private async pinRoleTimeouts(): Promise<void> {
+    const appUrl = this.database?.url ?? this.database?.migrationsUrl;
+    if (!this.database || !appUrl) return;
+    const role = escapeIdentifier(parsePostgresUrl(appUrl).user);
+    const [{ db }] = (await this.query('SELECT current_database() AS db')) as { db: string }[];
+    const scope = `ALTER ROLE ${role} IN DATABASE ${escapeIdentifier(db)} SET`;
+    try {
+      await this.query(`${scope} statement_timeout = ${Math.trunc(this.database.statementTimeoutMs)}`);
+      await this.query(
+        `${scope} idle_in_transaction_session_timeout = ${Math.trunc(this.database.idleInTransactionTimeoutMs)}`,
+      );
+    } catch (error) {
+      console.warn(
+        `Could not set the timeouts of role ${role} (${(error as Error).message}); behind a pooler, run as its owner: ` +
+          `${scope} statement_timeout = ${this.database.statementTimeoutMs}`,
+      );
+    }
   }
 
   private async withLock<T>(work: () => Promise<T>): Promise<T> {

@@ -1,10 +1,9 @@
 import type { DatabaseConfig } from '../config/database.config';
-import { buildDataSourceOptions } from './data-source.options';
 import { MigrationDataSource } from './migration.data-source';
 
 /** Applies pending migrations over the direct connection, under the migration lock; returns their names. */
 export async function runMigrations(database: DatabaseConfig): Promise<string[]> {
-  const dataSource = new MigrationDataSource(buildDataSourceOptions(database, 'migrations'));
+  const dataSource = MigrationDataSource.create(database);
   await dataSource.initialize();
   try {
     const applied = await dataSource.runMigrations();

@@ -62,7 +62,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
     const failure = classifyDatabaseError(exception);
     if (failure) {
-      if (failure === 'unavailable') this.database.invalidate();
+      // Readiness stops trusting its last successful check; an overloaded pool says nothing about the database.
+      if (failure !== 'saturated') this.database.invalidate();
       return DATABASE_PROBLEMS[failure];
     }
     if (exception instanceof QueryFailedError) {
