@@ -39,6 +39,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const shutdown = app.get(ShutdownState);
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    // Per-user data and tokens: no shared cache may keep a copy (RFC 9111; RFC 6749 §5.1 for tokens).
+    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
     if (!shutdown.closing) return done();
     sendProblem(request, reply, 503, 'The server is shutting down; retry', {
       headers: { connection: 'close', 'retry-after': '1' },

@@ -7,10 +7,11 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
+import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import { ProblemDetailsDto, ValidationProblemDto } from '../http/problem-details';
 import type { ClientInfo } from '../sessions/sessions.service';
+import { AuthThrottlerGuard } from './auth-throttler.guard';
 import { onlyThrottlers } from './auth-throttling';
 import type { AuthUser } from './auth-user';
 import { AuthService } from './auth.service';
@@ -23,7 +24,7 @@ import { Public } from './public.decorator';
 
 @ApiTags('auth')
 @Controller('auth')
-@UseGuards(ThrottlerGuard)
+@UseGuards(AuthThrottlerGuard)
 @ApiBadRequestResponse({ type: ValidationProblemDto })
 @ApiTooManyRequestsResponse({ type: ProblemDetailsDto, description: 'Rate limited; see the Retry-After header.' })
 export class AuthController {
@@ -42,7 +43,7 @@ export class AuthController {
   @Public()
   @Post('login')
   @HttpCode(HttpStatus.OK)
-  @SkipThrottle(onlyThrottlers('login-ip', 'login-email'))
+  @SkipThrottle(onlyThrottlers('login-ip'))
   @ApiUnauthorizedResponse({ type: ProblemDetailsDto, description: 'Unknown email or wrong password (one message).' })
   login(@Body() body: LoginDto, @Req() request: FastifyRequest): Promise<AuthResponseDto> {
     return this.auth.login(body, clientOf(request));

@@ -11,6 +11,7 @@ import { throttlerOptions } from './auth-throttling';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
+import { LoginFailures } from './login-failures';
 import { JwtStrategy } from './jwt.strategy';
 import { TokenService } from './token.service';
 
@@ -40,6 +41,6 @@ import { TokenService } from './token.service';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, TokenService, JwtStrategy, { provide: APP_GUARD, useClass: JwtAuthGuard }],
+  providers: [AuthService, TokenService, LoginFailures, JwtStrategy, { provide: APP_GUARD, useClass: JwtAuthGuard }],
 })
 export class AuthModule {}

@@ -6,6 +6,8 @@ import { UsersService } from '../users/users.service';
 import type { AuthResponseDto } from './dto/auth-response.dto';
 import type { LoginDto } from './dto/login.dto';
 import type { RegisterDto } from './dto/register.dto';
+import { RateLimitedException } from '../http/rate-limited.exception';
+import { LoginFailures } from './login-failures';
 import { TokenService } from './token.service';
 
 // The same answer for an unknown email and a wrong password.
@@ -18,6 +20,7 @@ export class AuthService {
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
     private readonly tokens: TokenService,
+    private readonly failures: LoginFailures,
   ) {}
 
   async register({ email, password, name }: RegisterDto, client: ClientInfo): Promise<AuthResponseDto> {
@@ -26,10 +29,15 @@ export class AuthService {
   }
 
   async login({ email, password }: LoginDto, client: ClientInfo): Promise<AuthResponseDto> {
+    const retryAfter = this.failures.retryAfterSeconds(email);
+    if (retryAfter > 0)
+      throw new RateLimitedException(retryAfter, 'Too many failed logins for this account; retry later');
     const user = await this.users.findWithPassword(email);
     if (!(await this.passwords.verify(user?.passwordHash, password)) || !user) {
+      this.failures.recordFailure(email);
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
+    this.failures.reset(email);
     if (this.passwords.needsRehash(user.passwordHash)) await this.users.rehashPassword(user.id, password);
     await this.sessions.purgeDead(user.id);
     return this.respond(UserDto.from(user), await this.sessions.create(user.id, client));

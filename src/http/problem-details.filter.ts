@@ -5,6 +5,7 @@ import { QueryFailedError } from 'typeorm';
 import { classifyDatabaseError, type DatabaseFailure } from '../database/database-errors';
 import { DatabaseProbe } from '../database/database.probe';
 import { sendProblem } from './problem-details';
+import { RateLimitedException } from './rate-limited.exception';
 import { ValidationFailedException } from './validation';
 
 interface Problem {
@@ -57,6 +58,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   private toProblem(exception: unknown): Problem {
     if (exception instanceof ValidationFailedException) {
       return { status: 400, detail: exception.message, extensions: { errors: exception.errors } };
+    }
+    if (exception instanceof RateLimitedException) {
+      return { ...fromHttpException(exception), headers: { 'retry-after': String(exception.retryAfterSeconds) } };
     }
     if (exception instanceof HttpException) return fromHttpException(exception);
 

@@ -19,6 +19,10 @@ export class Session {
   @Column({ name: 'refresh_token_hash', type: 'bytea' })
   refreshTokenHash: Buffer;
 
+  /** SHA-256 of the last rotated refresh tokens (up to 32), to recognise a stolen one coming back. */
+  @Column({ name: 'rotated_token_hashes', type: 'bytea', array: true, default: () => "'{}'" })
+  rotatedTokenHashes: Buffer[];
+
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt: Date;
 

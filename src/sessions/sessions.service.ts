@@ -19,6 +19,8 @@ export interface IssuedSession {
 }
 
 const INVALID_REFRESH = 'The refresh token is invalid, expired or revoked';
+// How many rotated refresh tokens per session are remembered for reuse detection.
+const KEPT_ROTATED = 32;
 
 /** Login sessions: their refresh tokens (rotated on every use) and the revocation every request checks. */
 @Injectable()
@@ -48,7 +50,8 @@ export class SessionsService {
   /**
    * Exchanges a refresh token for a new one, atomically: of two concurrent uses, one wins. A token that
    * was already rotated coming back means two parties hold it (one stole it), so the whole session is
-   * revoked: the thief's and the owner's tokens both stop working.
+   * revoked: the thief's and the owner's tokens both stop working. A token that was never issued is
+   * only refused.
    */
   async rotate(refreshToken: string, client: ClientInfo): Promise<IssuedSession> {
     const presented = decodeRefreshToken(refreshToken);
@@ -61,6 +64,8 @@ export class SessionsService {
       .update()
       .set({
         refreshTokenHash: hashSecret(next.secret),
+        rotatedTokenHashes: () =>
+          `(array_append(rotated_token_hashes, refresh_token_hash))[greatest(1, cardinality(rotated_token_hashes) - ${KEPT_ROTATED - 2}):]`,
         expiresAt: new Date(Date.now() + this.ttlMs),
         lastUsedAt: () => 'now()',
         ...(client.userAgent && { userAgent: client.userAgent.slice(0, 512) }),
@@ -79,7 +84,7 @@ export class SessionsService {
       .createQueryBuilder()
       .update()
       .set({ revokedAt: () => 'now()' })
-      .where('id = :id AND revoked_at IS NULL AND refresh_token_hash <> :hash', {
+      .where('id = :id AND revoked_at IS NULL AND :hash = ANY(rotated_token_hashes)', {
         id: presented.sessionId,
         hash: presentedHash,
       })
