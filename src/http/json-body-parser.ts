@@ -18,22 +18,27 @@ export function registerJsonBodyParser(fastify: FastifyInstance): void {
     (request, body, done) => {
       void parseJson(request, body as string, (error, value) => {
         if (error) return done(error, undefined);
-        if (exceedsDepth(value, MAX_DEPTH)) {
-          return done(new BadRequestException(`JSON body is nested deeper than ${MAX_DEPTH} levels`), undefined);
-        }
+        const problem = inspect(value);
+        if (problem) return done(new BadRequestException(problem), undefined);
         done(null, value);
       });
     },
   );
 }
 
-function exceedsDepth(root: unknown, max: number): boolean {
+/** What is wrong with a parsed body that JSON itself allows, or undefined. Iterative: no deep recursion. */
+function inspect(root: unknown): string | undefined {
   const stack: [unknown, number][] = [[root, 0]];
   while (stack.length > 0) {
     const [value, depth] = stack.pop()!;
+    // PostgreSQL text cannot hold U+0000; refuse it here rather than fail at the database.
+    if (typeof value === 'string' && value.includes('\u0000')) return 'Strings must not contain U+0000 (NUL)';
     if (value === null || typeof value !== 'object') continue;
-    if (depth >= max) return true;
-    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+    if (depth >= MAX_DEPTH) return `JSON body is nested deeper than ${MAX_DEPTH} levels`;
+    for (const [key, child] of Object.entries(value)) {
+      if (key.includes('\u0000')) return 'Strings must not contain U+0000 (NUL)';
+      stack.push([child, depth + 1]);
+    }
   }
-  return false;
+  return undefined;
 }

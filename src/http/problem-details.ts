@@ -68,6 +68,11 @@ export function sendProblem(
   const challenge = status === 401 ? { 'www-authenticate': 'Bearer' } : {};
   void reply
     .status(status)
-    .headers({ ...challenge, ...options.headers, 'content-type': PROBLEM_CONTENT_TYPE })
+    .headers({
+      ...challenge,
+      ...options.headers,
+      'content-type': PROBLEM_CONTENT_TYPE,
+      'x-request-id': String(request.id),
+    })
     .send(body);
 }
