@@ -6,6 +6,8 @@
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 
 module.exports = {
+  // Jest reads testTimeout from the top level only: inside a project it is ignored.
+  testTimeout: 60_000,
   projects: [
     {
       displayName: 'unit',
