@@ -20,7 +20,8 @@ const RETRY_DELAY_MS = 2_000;
           ...buildDataSourceOptions(database),
           // An unreachable database at boot (a Neon compute waking up, a pod starting before its
           // database) is retried for DB_STARTUP_RETRY_MS; bad credentials fail at once.
-          retryAttempts: Math.max(1, Math.ceil(database.startupRetryMs / RETRY_DELAY_MS)),
+          // Attempts, not retries: the first attempt plus one every RETRY_DELAY_MS until the time is up.
+          retryAttempts: Math.ceil(database.startupRetryMs / RETRY_DELAY_MS) + 1,
           retryDelay: RETRY_DELAY_MS,
           toRetry: (error: Error) => {
             const code = (error as { code?: string }).code ?? '';
