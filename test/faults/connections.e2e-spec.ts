@@ -179,7 +179,9 @@ describe('frozen or unreachable database', () => {
     expect(alive(t)).toBe(true);
     expect(outcomes.every(isRetryable503)).toBe(true);
     // Queued at most the acquire timeout, then at most the client-side query timeout on a connection.
-    expect(Math.max(...outcomes.map((o) => o.ms))).toBeLessThan(CONNECT_TIMEOUT_MS + STATEMENT_TIMEOUT_MS + 2_000 + 3_000);
+    expect(Math.max(...outcomes.map((o) => o.ms))).toBeLessThan(
+      CONNECT_TIMEOUT_MS + STATEMENT_TIMEOUT_MS + 2_000 + 3_000,
+    );
     // A busy pool that was completing queries until the fault counts as healthy for one ping timeout.
     const afterGrace = probes.filter((o) => o.startedAt >= faultAt + PING_TIMEOUT_MS + 250);
     expect(afterGrace.length).toBeGreaterThanOrEqual(3);

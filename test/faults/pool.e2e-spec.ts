@@ -75,9 +75,7 @@ describe('pool exhaustion', () => {
       outcomes = await Promise.all(all);
       sampling = false;
       await sampler;
-      console.log(
-        `  (${heldBackends} connections were blocked on the lock when it was released)`,
-      );
+      console.log(`  (${heldBackends} connections were blocked on the lock when it was released)`);
     } finally {
       sampling = false;
       await blocker.query('ROLLBACK').catch(() => undefined);

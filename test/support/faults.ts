@@ -20,8 +20,9 @@ export const FAST_APP_ENV: Record<string, string> = {
 };
 
 /** A migrated database on a server of the test's own; `drop` closes the assertion pool only. */
-export async function migratedDatabase(server: PostgresServer, name = 'tasks'): Promise<TestDatabase> {
-  const url = await server.createDatabase(name);
+export async function migratedDatabase(server: PostgresServer, name = 'tasks', params = ''): Promise<TestDatabase> {
+  await server.createDatabase(name);
+  const url = server.url(name, params);
   await runMigrations(loadConfig({ NODE_ENV: 'test', DATABASE_URL: url }).database);
   const pool = new Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5_000 });
   // The tests stop and freeze this server: an idle assertion connection closing is expected.
@@ -89,7 +90,15 @@ export async function call(baseUrl: string, path: string, options: CallOptions =
     };
   } catch (error) {
     const endedAt = Date.now();
-    return { ...base, status: 0, ms: endedAt - startedAt, endedAt, contentType: '', body: undefined, text: String(error) };
+    return {
+      ...base,
+      status: 0,
+      ms: endedAt - startedAt,
+      endedAt,
+      contentType: '',
+      body: undefined,
+      text: String(error),
+    };
   }
 }
 

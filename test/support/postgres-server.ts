@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
 import { Client } from 'pg';
 import { freePort } from '../../src/database/embedded-postgres';
 
@@ -19,6 +20,8 @@ export interface PostgresServerOptions {
   /** Files written into the data directory before start (certificates, keys), readable by the server only. */
   files?: Record<string, string>;
   port?: number;
+  /** How `query` (and the start-up check) connect: e.g. `{ ca }` for a server that accepts TLS only. */
+  clientSsl?: ConnectionOptions;
 }
 
 const DEFAULT_HBA = ['host all all 127.0.0.1/32 scram-sha-256'];
@@ -39,6 +42,7 @@ export class PostgresServer {
     readonly dataDir: string,
     private readonly parent: string,
     private readonly owner: { uid: number; gid: number } | undefined,
+    private readonly clientSsl: ConnectionOptions | undefined,
   ) {}
 
   /** Creates (initdb) and starts a cluster. */
@@ -46,7 +50,8 @@ export class PostgresServer {
     const parent = mkdtempSync(join(tmpdir(), 'tasks-api-pg-'));
     chmodSync(parent, 0o755);
     const owner = process.getuid?.() === 0 ? postgresUser() : undefined;
-    const server = new PostgresServer(options.port ?? (await freePort()), join(parent, 'data'), parent, owner);
+    const port = options.port ?? (await freePort());
+    const server = new PostgresServer(port, join(parent, 'data'), parent, owner, options.clientSsl);
     try {
       server.initdb(options);
       await server.startServer();
@@ -71,7 +76,11 @@ export class PostgresServer {
 
   /** Runs one statement on a short-lived connection. */
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = [], database = 'postgres'): Promise<T[]> {
-    const client = new Client({ connectionString: this.url(database), connectionTimeoutMillis: 5_000 });
+    const client = new Client({
+      connectionString: this.url(database),
+      connectionTimeoutMillis: 5_000,
+      ...(this.clientSsl ? { ssl: this.clientSsl } : {}),
+    });
     await client.connect();
     try {
       return (await client.query(sql, params)).rows as T[];
