@@ -280,6 +280,7 @@ describe('readiness that lets Neon sleep', () => {
       expect(queriesWithCache).toBeLessThanOrEqual(1);
       expect(poolAfter).toBe(0);
       expect(queriesWithout).toBe(5);
+      expect(without.every((o) => o.status === 200)).toBe(true);
     } finally {
       await cached.close();
       await uncached.close();

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { Client } from 'pg';
 import { startTestApp, type TestApp } from '../support/app';
 import type { TestDatabase } from '../support/database';
@@ -90,7 +91,7 @@ describe('TLS with verify-full and channel binding', () => {
       await waitFor(() => !alive(t), 'the service to refuse to start', 30_000);
       const line =
         t.logs.find((l) => /Configuration error|channel_binding|no encryption|certificate/.test(l.raw))?.raw ?? '';
-      return { code: t.process.exitCode, line: line.replace(/\u001b\[[0-9;]*m/g, '') };
+      return { code: t.process.exitCode, line: stripVTControlCharacters(line) };
     } finally {
       await t.close();
     }

@@ -31,16 +31,16 @@ export class TcpProxy {
   ) {}
 
   static async start(target: { host?: string; port: number }): Promise<TcpProxy> {
-    let proxy: TcpProxy | undefined;
-    const server = createServer((client) => proxy?.accept(client));
+    const accepting: { proxy?: TcpProxy } = {};
+    const server = createServer((client) => accepting.proxy?.accept(client));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
     const address = server.address();
     if (!address || typeof address !== 'object') throw new Error('proxy has no address');
-    proxy = new TcpProxy(server, address.port, { host: target.host ?? '127.0.0.1', port: target.port });
-    return proxy;
+    accepting.proxy = new TcpProxy(server, address.port, { host: target.host ?? '127.0.0.1', port: target.port });
+    return accepting.proxy;
   }
 
   get connections(): number {
