@@ -6,6 +6,8 @@
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 
 module.exports = {
+  // Jest reads testTimeout from the top level only: inside a project it is ignored.
+  testTimeout: 60_000,
   projects: [
     {
       displayName: 'unit',
@@ -19,6 +21,8 @@ module.exports = {
       testEnvironment: 'node',
       rootDir: '.',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      // The fault-injection suite has its own run: npm run test:faults (jest.faults.config.js).
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/'],
       transform,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -4,6 +4,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/configuration';
 import { BODY_LIMIT_BYTES, registerJsonBodyParser } from './http/json-body-parser';
+import { clientErrorHandler, frameworkErrors } from './http/framework-errors';
 import { createRootLogger, registerAccessLog } from './http/logger';
 import { sendProblem } from './http/problem-details';
 import { requestId } from './http/request-id';
@@ -24,6 +25,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     logger: false,
     // During shutdown late requests get our problem+json 503 (below), not Fastify's own body.
     return503OnClosing: false,
+    frameworkErrors,
+    clientErrorHandler,
   });
   const logger = createRootLogger(config.http);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {

@@ -20,14 +20,15 @@ async function bootstrap(): Promise<void> {
     await runMigrations(config.database);
   }
 
+  // Checked before Nest starts, so a bad URL (e.g. a timeout as a startup parameter on a pooled host) is
+  // one "Configuration error" line rather than a stack trace from the module graph.
+  const database = describeConnection(config.database);
   const app = await createApp(config);
   const logger = app.get(Logger);
   if (config.auth.jwtSecretGenerated) {
     logger.warn('JWT_SECRET is not set: using a random secret, so tokens stop working when the process restarts');
   }
-  logger.log(
-    `database: ${describeConnection(config.database)}${embedded ? ` (embedded, data in ${embedded.dataDir})` : ''}`,
-  );
+  logger.log(`database: ${database}${embedded ? ` (embedded, data in ${embedded.dataDir})` : ''}`);
 
   const state = app.get(ShutdownState);
   const { shutdownDrainMs, shutdownTimeoutMs } = config.http;

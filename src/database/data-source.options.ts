@@ -8,6 +8,7 @@ import { Session } from '../sessions/session.entity';
 import { IdempotencyKey } from '../tasks/idempotency-key.entity';
 import { Task } from '../tasks/task.entity';
 import { User } from '../users/user.entity';
+import { ChannelBindingClient } from './channel-binding';
 import { guardedPg } from './guarded-pool';
 import {
   assertNoStartupParameters,
@@ -86,6 +87,8 @@ export function buildDataSourceOptions(db: DatabaseConfig, purpose: ConnectionPu
       ...timeouts,
       application_name: purpose === 'migrations' ? `${db.applicationName}-migrations` : db.applicationName,
       enableChannelBinding: target.enableChannelBinding,
+      // node-postgres alone would fall back to SCRAM without channel binding; libpq's `require` refuses.
+      ...(target.requireChannelBinding ? { Client: ChannelBindingClient } : {}),
       max: purpose === 'migrations' ? 2 : db.pool.max,
       maxWaiting: db.pool.maxWaiting,
       idleTimeoutMillis: db.pool.idleTimeoutMs,

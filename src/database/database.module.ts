@@ -19,12 +19,14 @@ const RETRY_DELAY_MS = 2_000;
         return {
           ...buildDataSourceOptions(database),
           // An unreachable database at boot (a Neon compute waking up, a pod starting before its
-          // database) is retried for DB_STARTUP_RETRY_MS; bad credentials fail at once.
-          retryAttempts: Math.max(1, Math.ceil(database.startupRetryMs / RETRY_DELAY_MS)),
+          // database) is retried for DB_STARTUP_RETRY_MS; bad credentials, and a startup packet the
+          // server or pooler refuses (08P01, e.g. PgBouncer's "unsupported startup parameter"), fail at once.
+          // Attempts, not retries: the first attempt plus one every RETRY_DELAY_MS until the time is up.
+          retryAttempts: Math.ceil(database.startupRetryMs / RETRY_DELAY_MS) + 1,
           retryDelay: RETRY_DELAY_MS,
           toRetry: (error: Error) => {
             const code = (error as { code?: string }).code ?? '';
-            return classifyDatabaseError(error) !== undefined && !/^(28|3D)/.test(code);
+            return classifyDatabaseError(error) !== undefined && !/^(28|3D|08P01)/.test(code);
           },
           // An idle pooled connection that the server closes (Neon suspending, a failover) emits an error
           // on the pool; the pool already discards that client, and the next query opens a fresh one.

@@ -25,19 +25,30 @@ export class DatabaseProbe implements OnModuleInit {
   private cached?: { result: ProbeResult; expiresAt: number };
   private lastSuccess?: ProbeResult;
   private inFlight?: Promise<ProbeResult>;
+  private lastReleaseAt = 0;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   onModuleInit(): void {
-    this.pgPool()?.on('error', () => this.invalidate());
+    const pool = this.pgPool();
+    pool?.on('error', () => this.invalidate());
+    // A connection handed back without an error: a query has just completed.
+    pool?.on('release', (error?: Error) => {
+      if (!error) this.lastReleaseAt = Date.now();
+    });
   }
 
-  check(cacheTtlMs: number): Promise<ProbeResult> {
+  /** `progressWindowMs`: how recently a query must have completed for a busy pool to count as healthy. */
+  check(cacheTtlMs: number, progressWindowMs = 1_000): Promise<ProbeResult> {
     if (this.cached && this.cached.expiresAt > Date.now()) return Promise.resolve(this.cached.result);
-    // Every connection busy means the database is answering queries: a probe queued behind them would
-    // only time out and take a loaded (not broken) replica out of rotation.
+    // Every connection busy while queries keep completing means the database is answering: a probe
+    // queued behind them would only time out and take a loaded (not broken) replica out of rotation.
+    // Busy with nothing completing is a frozen or unreachable database, and the probe must find out.
     const pool = this.pool();
-    if (this.lastSuccess && pool.idle === 0 && pool.total >= pool.max) return Promise.resolve(this.lastSuccess);
+    const progressing = Date.now() - this.lastReleaseAt < progressWindowMs;
+    if (this.lastSuccess && progressing && pool.idle === 0 && pool.total >= pool.max) {
+      return Promise.resolve(this.lastSuccess);
+    }
     // Concurrent probes share one query.
     this.inFlight ??= this.query(cacheTtlMs).finally(() => (this.inFlight = undefined));
     return this.inFlight;

@@ -27,6 +27,19 @@ type ConnectCallback = (
 export class GuardedPool extends pg.Pool {
   declare readonly options: pg.PoolOptions & { maxWaiting: number };
 
+  constructor(options?: GuardedPoolOptions) {
+    super(options);
+    // A backend that reports a FATAL error (terminated by pg_terminate_backend, a compute suspending, a
+    // shutdown) closes its socket a moment later. Until then the client would go back to the pool as
+    // idle and fail the next request too: mark it unusable at once, so that release discards it.
+    this.on('connect', (client) => {
+      const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
+      connection.on('errorMessage', (message: { severity?: string }) => {
+        if (message.severity === 'FATAL') (client as unknown as { _queryable: boolean })._queryable = false;
+      });
+    });
+  }
+
   override connect(): Promise<pg.PoolClient>;
   override connect(callback: ConnectCallback): void;
   override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {

@@ -11,6 +11,8 @@ export interface PostgresTarget {
   database: string;
   ssl: false | TlsOptions;
   enableChannelBinding: boolean;
+  /** `channel_binding=require`: refuse a server that does not authenticate with SCRAM-SHA-256-PLUS. */
+  requireChannelBinding: boolean;
   /** Startup parameters the URL asks for (`options`, `statement_timeout`, …), passed through as given. */
   startupParameters: Record<string, string>;
 }
@@ -71,6 +73,7 @@ export function parsePostgresUrl(url: string, variable = 'DATABASE_URL'): Postgr
     ssl,
     // node-postgres negotiates SCRAM-SHA-256-PLUS only when asked; `prefer` (libpq's default) asks too.
     enableChannelBinding: ssl !== false && channelBinding !== 'disable',
+    requireChannelBinding: channelBinding === 'require',
     startupParameters,
   };
 }

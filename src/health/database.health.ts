@@ -24,7 +24,7 @@ export class DatabaseHealthIndicator {
     const pool = this.indicators.check('pool').up({ ...this.probe.pool() });
     try {
       const { pendingMigrations } = await withTimeout(
-        this.probe.check(this.config.dbCacheTtlMs),
+        this.probe.check(this.config.dbCacheTtlMs, this.config.dbTimeoutMs),
         this.config.dbTimeoutMs,
       );
       const responseTimeMs = Math.round(performance.now() - started);

@@ -77,6 +77,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       if (code === '23505' || code === '23503') {
         return { status: 409, detail: 'The request conflicts with the current state of the resource' };
       }
+      // Text PostgreSQL cannot store, such as a NUL character (\u0000) in a string: the client's input.
+      if (code === '22021' || code === '22P05') {
+        return { status: 400, detail: 'The request contains characters that cannot be stored (e.g. \\u0000)' };
+      }
     }
     const { statusCode, code } = (exception ?? {}) as { statusCode?: unknown; code?: unknown };
     if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {

@@ -40,7 +40,7 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
       HOST: '127.0.0.1',
       PORT: '0',
       LOG_LEVEL: 'info',
-      DATABASE_URL: db.url,
+      ...connectionEnv(db.url),
       JWT_SECRET: TEST_JWT_SECRET,
       ...options.env,
     },
@@ -82,6 +82,20 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
       if (!options.db) await db.drop();
     },
   };
+}
+
+/**
+ * The database variables for a test database. Under `npm run test:pgbouncer` (TEST_PGBOUNCER=1) the app
+ * reaches a database of the shared server through PgBouncer in transaction mode, as it reaches Neon's
+ * pooler, with the direct URL beside it for migrations.
+ */
+function connectionEnv(url: string): Record<string, string> {
+  const bouncer = process.env.TEST_PGBOUNCER_PORT;
+  const admin = process.env.TEST_ADMIN_URL;
+  if (!bouncer || !admin || new URL(url).port !== new URL(admin).port) return { DATABASE_URL: url };
+  const pooled = new URL(url);
+  pooled.port = bouncer;
+  return { DATABASE_URL: pooled.toString(), DATABASE_URL_UNPOOLED: url, DATABASE_POOLER: 'pgbouncer' };
 }
 
 function parse(raw: string): LogLine {

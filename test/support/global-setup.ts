@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/configuration';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { runMigrations } from '../../src/database/run-migrations';
 import { TEMPLATE_DATABASE, withDatabaseName } from './database';
+import { PgBouncer } from './pgbouncer';
 
 /**
  * Once per `npm test`: a fresh PostgreSQL cluster on a free port (or TEST_DATABASE_URL's server), and a
@@ -37,4 +38,24 @@ export default async function globalSetup(): Promise<void> {
   }
   const templateUrl = withDatabaseName(adminUrl, TEMPLATE_DATABASE);
   await runMigrations(loadConfig({ NODE_ENV: 'test', DATABASE_URL: templateUrl }).database);
+
+  if (process.env.TEST_PGBOUNCER === '1') await startPgBouncer(adminUrl);
+}
+
+/**
+ * `npm run test:pgbouncer`: PgBouncer in transaction mode with a small server pool, like Neon's pooler,
+ * in front of the same server; test/support/app.ts points DATABASE_URL at it.
+ */
+async function startPgBouncer(adminUrl: string): Promise<void> {
+  const admin = new URL(adminUrl);
+  const bouncer = await PgBouncer.start({
+    target: { host: admin.hostname, port: Number(admin.port) },
+    user: decodeURIComponent(admin.username),
+    secret: await PgBouncer.secretOf(adminUrl, decodeURIComponent(admin.username)),
+    poolMode: 'transaction',
+    defaultPoolSize: 5,
+  });
+  (globalThis as { __TEST_PGBOUNCER__?: PgBouncer }).__TEST_PGBOUNCER__ = bouncer;
+  process.env.TEST_PGBOUNCER_PORT = String(bouncer.port);
+  console.log(`\nPgBouncer (transaction mode, default_pool_size 5) on port ${bouncer.port}`);
 }

@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { TEMPLATE_DATABASE } from './database';
 
 export default async function globalTeardown(): Promise<void> {
+  await (globalThis as { __TEST_PGBOUNCER__?: { close(): Promise<void> } }).__TEST_PGBOUNCER__?.close();
   const server = (globalThis as { __TEST_PG__?: { stop(): Promise<void> } }).__TEST_PG__;
   if (server) {
     await server.stop();
