@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/configuration';
 import { BODY_LIMIT_BYTES, registerJsonBodyParser } from './http/json-body-parser';
@@ -30,11 +30,12 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
   const logger = createRootLogger(config.http);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
-    bufferLogs: true,
+    // JSON logs from the first line, so boot-time retries (a database waking up) show as they happen.
+    logger: new Logger(new PinoLogger({ pinoHttp: { logger } }), {}),
     bodyParser: false,
+    // A failed boot (a database that never answers) reaches main.ts, which reports it in one line.
+    abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
-  app.flushLogs();
 
   const fastify = app.getHttpAdapter().getInstance();
   registerJsonBodyParser(fastify);

@@ -62,7 +62,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof RateLimitedException) {
       return { ...fromHttpException(exception), headers: { 'retry-after': String(exception.retryAfterSeconds) } };
     }
-    if (exception instanceof HttpException) return fromHttpException(exception);
+    if (exception instanceof HttpException) {
+      // Nest wraps Fastify's own 4xx errors (body too large, bad media type, …) with the original as cause.
+      const code = (exception.cause as { code?: unknown } | undefined)?.code;
+      const known = typeof code === 'string' ? FASTIFY_DETAILS[code] : undefined;
+      return known ? { status: exception.getStatus(), detail: known } : fromHttpException(exception);
+    }
 
     const failure = classifyDatabaseError(exception);
     if (failure) {
