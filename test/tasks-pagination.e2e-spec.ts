@@ -1,0 +1,297 @@
+import { randomUUID } from 'node:crypto';
+import type { Response } from 'supertest';
+import { SORTS, type Sort } from '../src/tasks/task-sort';
+import { startTestApp, type TestApp } from './support/app';
+import { expectProblem, NO_THROTTLING, registerUser, uniqueEmail } from './support/auth';
+
+const PAGE = 7;
+
+interface User {
+  id: string;
+  token: string;
+}
+
+/** A task as the database holds it, with timestamps to the microsecond. */
+interface Row {
+  id: string;
+  title: string;
+  completed: boolean;
+  priority: string;
+  dueDate: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+type Query = Record<string, string | number>;
+
+let t: TestApp;
+let walker: User;
+let other: User;
+
+const bearer = (user: User) => ({ Authorization: `Bearer ${user.token}` });
+
+async function register(name: string): Promise<User> {
+  const account = await registerUser(t.api, { email: uniqueEmail(name), name });
+  return { id: account.user.id, token: account.accessToken };
+}
+
+const list = (query: Query, user = walker) => t.api.get('/api/v1/tasks').query(query).set(bearer(user));
+
+function expectListProblem(res: Response, status: number): void {
+  expectProblem(res, status);
+  expect(res.body.instance).toBe('/api/v1/tasks');
+}
+
+/**
+ * Seeds `count` tasks for a user with set-based SQL. Creation times come in runs of three equal values and
+ * then a run one microsecond apart (a cursor that kept milliseconds only would skip or repeat there); titles,
+ * due dates and update times repeat too, so `id` has to break ties everywhere.
+ */
+async function seed(userId: string, count: number): Promise<void> {
+  await t.db.pool.query(
+    `INSERT INTO tasks (id, user_id, title, description, completed, completed_at, due_date, priority,
+                        created_at, updated_at)
+     SELECT gen_random_uuid(), $1,
+            'title' || lpad(((n * 7) % 50)::text, 3, '0'),
+            CASE WHEN n % 10 = 0 THEN 'weekly review' END,
+            n % 4 = 0,
+            CASE WHEN n % 4 = 0 THEN base END,
+            CASE WHEN n % 6 = 0 THEN NULL ELSE date '2026-01-01' + (n % 23) END,
+            (ARRAY['low', 'medium', 'high'])[1 + n % 3],
+            CASE WHEN n <= 60 THEN base + (n / 3) * interval '1 second'
+                 ELSE base + interval '100 seconds' + n * interval '1 microsecond' END,
+            base + interval '1 day' + ((n * 37) % 75) * interval '1 millisecond' + interval '0.000001 second'
+     FROM generate_series(1, $2::int) n,
+          LATERAL (SELECT date_trunc('second', now()) - interval '30 days' AS base) b`,
+    [userId, count],
+  );
+}
+
+/** The user's tasks as they are now, read from the database. */
+async function rowsOf(userId: string): Promise<Row[]> {
+  const micros = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
+  const { rows } = await t.db.pool.query<Row>(
+    `SELECT id, title, completed, priority, due_date::text AS "dueDate",
+            ${micros('created_at')} AS "createdAt", ${micros('updated_at')} AS "updatedAt"
+     FROM tasks WHERE user_id = $1`,
+    [userId],
+  );
+  return rows;
+}
+
+/** The ids in the order `sort` defines, computed here: key first, then id, both in the sort's direction. */
+function ordered(rows: Row[], sort: Sort): string[] {
+  const descending = sort.startsWith('-');
+  const field = (descending ? sort.slice(1) : sort) as 'createdAt' | 'updatedAt' | 'dueDate' | 'title';
+  const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const byKey = (a: Row, b: Row): number => {
+    if (field !== 'dueDate') return compare(a[field], b[field]);
+    if (a.dueDate === b.dueDate) return 0;
+    if (a.dueDate === null) return 1;
+    if (b.dueDate === null) return -1;
+    return compare(a.dueDate, b.dueDate);
+  };
+  const ascending = [...rows].sort((a, b) => byKey(a, b) || compare(a.id, b.id)).map((row) => row.id);
+  return descending ? ascending.reverse() : ascending;
+}
+
+/** Follows nextCursor to the end, checking every page; `between` runs after each page but the last. */
+async function walk(query: Query, between?: () => Promise<void>): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 1000; page++) {
+    const res = await list({ ...query, limit: PAGE, ...(cursor === undefined ? {} : { cursor }) });
+    expect(res.status).toBe(200);
+    const items = res.body.items as { id: string }[];
+    ids.push(...items.map((item) => item.id));
+    if (res.body.nextCursor === null) return ids;
+    expect(items).toHaveLength(PAGE);
+    expect(res.body.nextCursor).toEqual(expect.any(String));
+    cursor = res.body.nextCursor as string;
+    if (between) await between();
+  }
+  throw new Error('the cursor never reached the last page');
+}
+
+beforeAll(async () => {
+  t = await startTestApp({ env: NO_THROTTLING });
+  walker = await register('walker');
+  other = await register('other');
+  await seed(walker.id, 150);
+  await seed(other.id, 40);
+});
+afterAll(() => t.close());
+
+describe('walking every page of GET /api/v1/tasks', () => {
+  it('seeds 150 tasks with repeated sort keys', async () => {
+    const rows = await rowsOf(walker.id);
+    expect(rows).toHaveLength(150);
+    expect(new Set(rows.map((row) => row.createdAt)).size).toBeLessThan(150);
+    expect(new Set(rows.map((row) => row.updatedAt)).size).toBeLessThan(150);
+    expect(new Set(rows.map((row) => row.title)).size).toBeLessThan(150);
+    expect(rows.filter((row) => row.dueDate === null).length).toBeGreaterThan(1);
+  });
+
+  it.each(SORTS.map((sort) => [sort]))(
+    'sort=%s: limit=7 pages together hold every task once, in order',
+    async (sort) => {
+      const rows = await rowsOf(walker.id);
+
+      const ids = await walk({ sort });
+
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids).toEqual(ordered(rows, sort));
+    },
+  );
+
+  it.each<[Query, (row: Row) => boolean]>([
+    [{ sort: 'dueDate', completed: 'false' }, (row) => !row.completed],
+    [{ sort: '-title', priority: 'high' }, (row) => row.priority === 'high'],
+    [{ sort: '-dueDate', dueAfter: '2026-01-05', dueBefore: '2026-01-20' }, (row) => inRange(row.dueDate)],
+    [{ sort: 'createdAt', completed: 'true', priority: 'low' }, (row) => row.completed && row.priority === 'low'],
+  ])('walks %p across pages with the filter kept', async (query, predicate) => {
+    const rows = (await rowsOf(walker.id)).filter(predicate);
+    expect(rows.length).toBeGreaterThan(PAGE);
+
+    const ids = await walk(query);
+
+    expect(ids).toEqual(ordered(rows, query.sort as Sort));
+  });
+
+  it('walks a full-text search across pages', async () => {
+    const { rows: matching } = await t.db.pool.query<{ id: string }>(
+      `SELECT id FROM tasks WHERE user_id = $1 AND description = 'weekly review'`,
+      [walker.id],
+    );
+    const rows = (await rowsOf(walker.id)).filter((row) => matching.some((match) => match.id === row.id));
+    expect(rows.length).toBeGreaterThan(PAGE);
+
+    const ids = await walk({ sort: '-updatedAt', q: 'review' });
+
+    expect(ids).toEqual(ordered(rows, '-updatedAt'));
+  });
+
+  it.each(SORTS.map((sort) => [sort]))(
+    'sort=%s: tasks added between pages never make the walk repeat or skip a task',
+    async (sort) => {
+      const before = await rowsOf(walker.id);
+      const expected = ordered(before, sort);
+      const added: string[] = [];
+      const addTasks = async () => {
+        // Titles and due dates that land inside the range already walked and the range still ahead.
+        for (const title of ['title000', `title0${String(added.length % 50).padStart(2, '0')}x`]) {
+          const res = await t.api
+            .post('/api/v1/tasks')
+            .set(bearer(walker))
+            .send({ title, dueDate: `2026-01-${String(1 + (added.length % 28)).padStart(2, '0')}` });
+          expect(res.status).toBe(201);
+          added.push(res.body.id as string);
+        }
+      };
+
+      const ids = await walk({ sort }, addTasks);
+
+      expect(added.length).toBeGreaterThan(0);
+      expect(new Set(ids).size).toBe(ids.length);
+      const existing = new Set(expected);
+      expect(ids.filter((id) => existing.has(id))).toEqual(expected);
+      expect(await rowsOf(walker.id)).toHaveLength(before.length + added.length);
+      await t.db.pool.query('DELETE FROM tasks WHERE id = ANY($1::uuid[])', [added]);
+    },
+  );
+
+  it('ends with nextCursor null on a full last page, never an empty page', async () => {
+    const exact = await register('exact');
+    await seed(exact.id, 3 * PAGE);
+    const pages: number[] = [];
+    let cursor: string | undefined;
+    do {
+      const res = await list({ limit: PAGE, ...(cursor === undefined ? {} : { cursor }) }, exact);
+      expect(res.status).toBe(200);
+      pages.push(res.body.items.length);
+      cursor = res.body.nextCursor ?? undefined;
+    } while (cursor !== undefined && pages.length < 10);
+    expect(pages).toEqual([PAGE, PAGE, PAGE]);
+  });
+
+  it('never shows another user’s tasks', async () => {
+    const theirs = new Set((await rowsOf(other.id)).map((row) => row.id));
+    const ids = await walk({ sort: 'title' });
+    expect(ids.filter((id) => theirs.has(id))).toEqual([]);
+  });
+});
+
+describe('cursors', () => {
+  let cursor: string;
+  let payload: string;
+  let signature: string;
+
+  /** `text` with the character at `index` replaced by another base64url character. */
+  const flip = (text: string, index: number) =>
+    `${text.slice(0, index)}${text[index] === 'A' ? 'B' : 'A'}${text.slice(index + 1)}`;
+
+  beforeAll(async () => {
+    const res = await list({ sort: 'title', limit: PAGE });
+    expect(res.status).toBe(200);
+    cursor = res.body.nextCursor as string;
+    [payload, signature] = cursor.split('.');
+  });
+
+  it('is opaque text in two parts: payload and signature', () => {
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+  });
+
+  it('leads to the next page when returned unchanged', async () => {
+    const res = await list({ sort: 'title', limit: PAGE, cursor });
+    expect(res.status).toBe(200);
+    expect(res.body.items).toHaveLength(PAGE);
+  });
+
+  it.each<[string, () => string]>([
+    ['one payload character flipped', () => `${flip(payload, Math.floor(payload.length / 2))}.${signature}`],
+    ['the first payload character flipped', () => `${flip(payload, 0)}.${signature}`],
+    ['one signature character flipped', () => `${payload}.${flip(signature, Math.floor(signature.length / 2))}`],
+    ['the first signature character flipped', () => `${payload}.${flip(signature, 0)}`],
+    ['the signature truncated', () => cursor.slice(0, -2)],
+    ['the signature removed', () => payload],
+    ['the signature left empty', () => `${payload}.`],
+    ['the payload truncated', () => `${payload.slice(0, -4)}.${signature}`],
+    ['a third part appended', () => `${cursor}.${signature}`],
+    ['payload and signature swapped', () => `${signature}.${payload}`],
+    [
+      'a forged payload with a real signature',
+      () => `${Buffer.from(JSON.stringify(['title', 'a', randomUUID()])).toString('base64url')}.${signature}`,
+    ],
+    ['garbage', () => 'garbage'],
+    ['a lone dot', () => '.'],
+    ['punctuation', () => '%%%!!!'],
+    ['an over-long cursor', () => `${payload}.${signature}${'A'.repeat(1100)}`],
+  ])('answers 400 to a cursor with %s', async (_case, tampered) => {
+    const res = await list({ sort: 'title', limit: PAGE, cursor: tampered() });
+    expectListProblem(res, 400);
+  });
+
+  it('answers 400 to an empty cursor', async () => {
+    expectListProblem(await list({ sort: 'title', cursor: '' }), 400);
+  });
+
+  it.each(['-title', 'createdAt', '-createdAt', 'dueDate'])(
+    'answers 400 to a sort=title cursor used with sort=%s',
+    async (sort) => {
+      expectListProblem(await list({ sort, limit: PAGE, cursor }), 400);
+    },
+  );
+
+  it('accepts a default-sort cursor with no sort or sort=-createdAt, and answers 400 with sort=createdAt', async () => {
+    const first = await list({ limit: PAGE });
+    expect(first.status).toBe(200);
+    const defaultCursor = first.body.nextCursor as string;
+    expect((await list({ limit: PAGE, cursor: defaultCursor })).status).toBe(200);
+    expect((await list({ sort: '-createdAt', limit: PAGE, cursor: defaultCursor })).status).toBe(200);
+    expectListProblem(await list({ sort: 'createdAt', limit: PAGE, cursor: defaultCursor }), 400);
+  });
+});
+
+function inRange(dueDate: string | null): boolean {
+  return dueDate !== null && dueDate > '2026-01-05' && dueDate < '2026-01-20';
+}
