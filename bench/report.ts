@@ -42,6 +42,8 @@ export interface Report {
   soak?: Soak;
   scaling?: Scaling;
   peakRss: number;
+  /** EXPLAIN (ANALYZE, BUFFERS) sections, already rendered. */
+  plans?: string[];
 }
 
 // Targets of issue #7, as ratios within one run.
@@ -192,5 +194,6 @@ export function renderReport(report: Report): string {
     );
   }
   out.push('## Targets (issue #7)', '', ...targetLines(report), '');
+  if (report.plans?.length) out.push('## Query plans (EXPLAIN ANALYZE, BUFFERS)', '', ...report.plans);
   return out.join('\n');
 }

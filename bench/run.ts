@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config/configuration';
 import { EnvironmentVariables } from '../src/config/env.validation';
 import { runMigrations } from '../src/database/run-migrations';
 import { formatProfile, summarizeProfile } from './cpu-profile';
+import { explainHotQueries, renderPlans } from './explain';
 import {
   CREATED_TITLE,
   fire,
@@ -240,6 +241,17 @@ async function main(): Promise<void> {
       pageLimit: Math.max(1, Math.min(20, Math.floor(options.tasksPerUser / 5))),
     };
     const all = scenarios(fixtures);
+    const explain = async (size: number) =>
+      renderPlans(
+        `at ${size.toLocaleString('en')} tasks`,
+        await explainHotQueries(
+          db,
+          users[0],
+          fixtures.tasks.find((task) => task.token === users[0].token)!.id,
+          fixtures.pageLimit,
+        ),
+      );
+    const plans = [await explain(base)];
     const load = { connections: options.connections, duration: options.duration };
     let peakRss = 0;
 
@@ -270,7 +282,7 @@ async function main(): Promise<void> {
       const ratio = baselineResult ? ` (baseline ${baselineResult.requestsPerSecond.toFixed(0)} req/s)` : '';
       log(
         `${scenario.name}: app ${run.app.requestsPerSecond.toFixed(0)} req/s, p50 ${run.app.p50} ms, p99 ${run.app.p99} ms, ` +
-          `non-2xx ${run.app.non2xx}, errors ${run.app.errors}${ratio}`,
+          `non-2xx ${run.app.non2xx}${statuses(run.app)}, errors ${run.app.errors}${ratio}`,
       );
       return run;
     };
@@ -298,6 +310,7 @@ async function main(): Promise<void> {
       ],
       runs,
       peakRss: 0,
+      plans,
     };
 
     if (options.scenarios.includes('login') && options.scenarios.includes('get')) {
@@ -360,6 +373,7 @@ async function main(): Promise<void> {
       );
       fixtures.tasks = moreTasks.map((task) => ({ id: task.id, token: tokenOf.get(task.user_id)! }));
       const scaledScenarios = scenarios(fixtures);
+      plans.push(await explain(options.users * options.scaleTo));
       const scaling: Scaling = {
         baseTasks: base,
         scaledTasks: options.users * options.scaleTo,
@@ -391,6 +405,11 @@ async function main(): Promise<void> {
     for (const stop of [...cleanup].reverse()) await stop().catch((error: unknown) => console.error(error));
     await rm(work, { recursive: true, force: true });
   }
+}
+
+function statuses(result: LoadResult): string {
+  const other = Object.entries(result.statusCodes).filter(([code]) => !code.startsWith('2'));
+  return other.length ? ` (${other.map(([code, count]) => `${count}× ${code}`).join(', ')})` : '';
 }
 
 function median(values: number[]): number {

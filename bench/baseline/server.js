@@ -11,6 +11,7 @@ const { createServer } = require('node:http');
 const { URL } = require('node:url');
 const pg = require('pg');
 const { v7: uuidv7 } = require('uuid');
+const sql = require('./sql');
 
 const env = process.env;
 const SECRET = env.JWT_SECRET;
@@ -28,21 +29,6 @@ const pool = new pg.Pool({
   application_name: 'tasks-api-baseline',
   types,
 });
-
-// src/tasks/tasks.repository.ts COLUMNS and SEARCH_DOCUMENT.
-const COLUMNS = `t.id, t.title, t.description, t.completed, t.completed_at AS "completedAt", t.due_date AS "dueDate",
-  t.priority, t.created_at AS "createdAt", t.updated_at AS "updatedAt", t.version`;
-const SEARCH_DOCUMENT = `to_tsvector('english'::regconfig, t.title || ' ' || COALESCE(t.description, ''))`;
-// src/tasks/task-sort.ts, the default sort (-createdAt): the only one the bench uses.
-const SORT = {
-  expression: 't.created_at',
-  cursorValue: `to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
-  type: 'timestamptz',
-};
-// What TypeORM generates for SessionsService.isActive (src/sessions/sessions.service.ts, getExists()).
-const SESSION_CHECK =
-  'SELECT 1 AS "row_exists" FROM (SELECT 1 AS dummy_column) "dummy_table" WHERE EXISTS (SELECT 1 FROM "sessions" "s" ' +
-  'WHERE "s"."id" = $1 AND "s"."user_id" = $2 AND "s"."revoked_at" IS NULL AND "s"."expires_at" > now()) LIMIT 1';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TASK_PATH = /^\/api\/v1\/tasks\/([^/]+)$/;
@@ -85,7 +71,7 @@ function verifyJwt(header) {
 
 async function authenticate(request) {
   const user = verifyJwt(request.headers.authorization);
-  const { rows } = await pool.query(SESSION_CHECK, [user.sessionId, user.id]);
+  const { rows } = await pool.query(sql.SESSION_CHECK, [user.sessionId, user.id]);
   if (rows.length === 0) throw new HttpError(401, 'The session has ended; sign in again');
   return user;
 }
@@ -115,39 +101,34 @@ function decodeCursor(cursor) {
   }
 }
 
-// TasksRepository.list and TasksService.list, for the default sort.
+// TasksService.list, for the default sort.
 async function listTasks(userId, query) {
   const limit = query.has('limit') ? Number(query.get('limit')) : 20;
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new HttpError(400, 'limit must be 1–100');
-  const params = [userId];
-  const param = (value) => `$${params.push(value)}`;
-  const where = ['t.user_id = $1'];
   const completed = query.get('completed');
-  if (completed === 'true' || completed === 'false') where.push(`t.completed = ${param(completed === 'true')}`);
-  else if (completed !== null) throw new HttpError(400, 'completed must be true or false');
-  const q = query.get('q');
-  if (q !== null && q.trim() !== '') {
-    if (q.length > 200) throw new HttpError(400, 'q must be at most 200 characters');
-    where.push(`${SEARCH_DOCUMENT} @@ websearch_to_tsquery('english'::regconfig, ${param(q)})`);
+  if (completed !== null && completed !== 'true' && completed !== 'false') {
+    throw new HttpError(400, 'completed must be true or false');
   }
+  const q = query.get('q');
+  if (q !== null && q.length > 200) throw new HttpError(400, 'q must be at most 200 characters');
   const cursor = query.get('cursor');
-  if (cursor !== null) {
-    const after = decodeCursor(cursor);
-    if (!after || after.sort !== '-createdAt') throw new HttpError(400, 'cursor is not one this API issued');
-    where.push(`(${SORT.expression}, t.id) < (${param(after.value)}::${SORT.type}, ${param(after.id)}::uuid)`);
+  const after = cursor === null ? undefined : decodeCursor(cursor);
+  if (cursor !== null && (!after || after.sort !== sql.SORT.name)) {
+    throw new HttpError(400, 'cursor is not one this API issued');
   }
   const { rows } = await pool.query(
-    `SELECT ${COLUMNS}, ${SORT.cursorValue} AS "cursorValue"
-       FROM tasks t WHERE ${where.join(' AND ')}
-       ORDER BY ${SORT.expression} DESC, t.id DESC
-       LIMIT ${param(limit + 1)}`,
-    params,
+    sql.listTasks(userId, {
+      completed: completed === null ? undefined : completed === 'true',
+      q: q !== null && q.trim() !== '' ? q : undefined,
+      after,
+      limit,
+    }),
   );
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
     items: page.map(withoutCursorValue),
-    nextCursor: rows.length > limit && last ? encodeCursor('-createdAt', last.cursorValue, last.id) : null,
+    nextCursor: rows.length > limit && last ? encodeCursor(sql.SORT.name, last.cursorValue, last.id) : null,
   };
 }
 
@@ -158,53 +139,22 @@ function withoutCursorValue(row) {
 }
 
 async function findTask(userId, id) {
-  const { rows } = await pool.query(`SELECT ${COLUMNS} FROM tasks t WHERE t.id = $1 AND t.user_id = $2`, [id, userId]);
+  const { rows } = await pool.query(sql.getTask(userId, id));
   if (!rows[0]) throw new HttpError(404, `Task ${id} not found`);
   return rows[0];
 }
 
-// TasksRepository.insert.
 async function createTask(userId, body) {
   const title = typeof body.title === 'string' ? body.title.trim() : '';
   if (title.length < 1 || title.length > 200) throw new HttpError(400, 'title must be 1–200 characters');
-  const { rows } = await pool.query(
-    `INSERT INTO tasks AS t (id, user_id, title, description, due_date, priority, completed, completed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7 THEN now() END)
-       RETURNING ${COLUMNS}`,
-    [
-      uuidv7(),
-      userId,
-      title,
-      body.description ?? null,
-      body.dueDate ?? null,
-      body.priority ?? 'medium',
-      body.completed ?? false,
-    ],
-  );
+  const { rows } = await pool.query(sql.insertTask(uuidv7(), userId, { ...body, title }));
   return rows[0];
 }
 
-// TasksRepository.update (without If-Match).
 async function updateTask(userId, id, changes) {
-  const params = [id, userId];
-  const param = (value) => `$${params.push(value)}`;
-  const set = ['version = t.version + 1'];
-  if (changes.title !== undefined) set.push(`title = ${param(changes.title)}`);
-  if (changes.description !== undefined) set.push(`description = ${param(changes.description)}`);
-  if (changes.dueDate !== undefined) set.push(`due_date = ${param(changes.dueDate)}::date`);
-  if (changes.priority !== undefined) set.push(`priority = ${param(changes.priority)}`);
-  if (changes.completed !== undefined) {
-    const completed = param(changes.completed);
-    set.push(
-      `completed = ${completed}`,
-      `completed_at = CASE WHEN ${completed} THEN COALESCE(t.completed_at, now()) END`,
-    );
-  }
-  if (set.length === 1) throw new HttpError(400, 'The body must contain at least one field to change');
-  const { rows } = await pool.query(
-    `UPDATE tasks AS t SET ${set.join(', ')} WHERE t.id = $1 AND t.user_id = $2 RETURNING ${COLUMNS}`,
-    params,
-  );
+  const query = sql.updateTask(userId, id, changes);
+  if (!query) throw new HttpError(400, 'The body must contain at least one field to change');
+  const { rows } = await pool.query(query);
   if (!rows[0]) throw new HttpError(404, `Task ${id} not found`);
   return rows[0];
 }
