@@ -14,10 +14,9 @@ const SORT = {
   type: 'timestamptz',
 };
 
-// What TypeORM generates for SessionsService.isActive (src/sessions/sessions.service.ts, getExists()).
+// src/sessions/sessions.service.ts, SessionsService.isActive.
 const SESSION_CHECK =
-  'SELECT 1 AS "row_exists" FROM (SELECT 1 AS dummy_column) "dummy_table" WHERE EXISTS (SELECT 1 FROM "sessions" "s" ' +
-  'WHERE "s"."id" = $1 AND "s"."user_id" = $2 AND "s"."revoked_at" IS NULL AND "s"."expires_at" > now()) LIMIT 1';
+  'SELECT 1 FROM sessions s WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()';
 
 /** TasksRepository.list, default sort; `after` is a decoded cursor `{value, id}`. */
 function listTasks(userId, { completed, q, after, limit }) {
