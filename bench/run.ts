@@ -40,6 +40,7 @@ const HELP = `npm run bench -- [options]
   --soak S              seconds of the RSS soak, 0 to skip (default 60)
   --no-baseline         drive the app only
   --profile             run the app under --cpu-prof and summarise the profile
+  --app-node-options S  extra node flags for the app, e.g. "--max-semi-space-size=8"
 BENCH_DATABASE_URL=postgres://… uses that server (database tasks_bench, re-created) instead of an embedded one.
 App variables set in the environment (DB_POOL_MAX, LOG_LEVEL, …) are passed on to the app and the baseline.`;
 
@@ -57,6 +58,7 @@ const { values: flags } = parseArgs({
     soak: { type: 'string', default: '60' },
     'no-baseline': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    'app-node-options': { type: 'string', default: '' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -208,7 +210,10 @@ async function main(): Promise<void> {
     const [{ version }] = (await db.query<{ version: string }>(`SELECT current_setting('server_version') AS version`))
       .rows;
 
-    const nodeArgs = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    const nodeArgs = [
+      ...String(flags['app-node-options']).split(/\s+/).filter(Boolean),
+      ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    ];
     const app = await startServer('app', [...nodeArgs, join(ROOT, 'dist', 'main.js')], appEnv, '/health/ready', work);
     cleanup.push(() => app.stop());
     const baselineEnv = {
@@ -306,7 +311,7 @@ async function main(): Promise<void> {
         `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, PostgreSQL ${version} (${database.describe}); app, baseline, database and load generator share it`,
         `data: ${options.users.toLocaleString('en')} users × ${options.tasksPerUser} tasks = ${base.toLocaleString('en')} tasks; requests rotate over ${users.length} signed-in users and their ${tasks.length.toLocaleString('en')} tasks`,
         `load: autocannon, ${options.connections} connections, ${options.warmup} s warm-up then ${options.duration} s measured per scenario and target; app and baseline alternate`,
-        `app: node dist/main.js, NODE_ENV=production, LOG_LEVEL=${config.http.logLevel} (access log to a file), DB_POOL_MAX=${config.database.pool.max}${flags.profile ? ', under --cpu-prof' : ''}; baseline: bench/baseline/server.js, same pool size`,
+        `app: node dist/main.js, NODE_ENV=production, LOG_LEVEL=${config.http.logLevel} (access log to a file), DB_POOL_MAX=${config.database.pool.max}${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}; baseline: bench/baseline/server.js, same pool size`,
       ],
       runs,
       peakRss: 0,
