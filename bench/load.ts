@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BENCH_PASSWORD, SEARCH_TERMS, emailOf } from './seed';
 
 /** A signed-in seeded user. */
@@ -21,6 +22,7 @@ export type ScenarioName = 'list' | 'filter' | 'search' | 'page' | 'get' | 'crea
 export const SCENARIOS: ScenarioName[] = ['list', 'filter', 'search', 'page', 'get', 'update', 'create', 'login'];
 export const PAGE_DEPTH = 5;
 export const CREATED_TITLE = 'Bench created task';
+const SETTLE_MS = 500;
 
 export interface Scenario {
   name: ScenarioName;
@@ -217,6 +219,9 @@ export async function fire(
     timeout: 10,
     requests,
   });
+  // autocannon closes its sockets at the end without waiting for answers; let the server finish those
+  // requests, or the next run's first requests queue behind them (and trip the pool's wait limit).
+  await sleep(SETTLE_MS);
   const statusCodes = Object.fromEntries(
     Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats.count ?? 0]),
   );

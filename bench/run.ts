@@ -200,7 +200,13 @@ async function main(): Promise<void> {
     const base = options.users * options.tasksPerUser;
     let t = Date.now();
     // One argon2id hash with the app's parameters, shared by every account, so logins really verify.
-    const passwordHash = await hash(BENCH_PASSWORD, { algorithm: Algorithm.Argon2id, ...config.auth.argon2 });
+    const { memoryCost, timeCost, parallelism } = config.auth.argon2;
+    const passwordHash = await hash(BENCH_PASSWORD, {
+      algorithm: Algorithm.Argon2id,
+      memoryCost,
+      timeCost,
+      parallelism,
+    });
     await seedUsers(db, options.users, passwordHash);
     await withoutSecondaryIndexes(db, () => seedTasks(db, options.tasksPerUser));
     await db.query('VACUUM ANALYZE');
