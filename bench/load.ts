@@ -207,27 +207,40 @@ export interface LoadResult {
   statusCodes: Record<string, number>;
 }
 
-export async function fire(
+/** One autocannon run, unaggregated, so that several can be merged (see `combine`). */
+export type RawRun = Record<string, unknown> & { duration: number };
+
+export async function fireRaw(
   url: string,
   requests: autocannon.Request[],
   options: { connections: number; duration: number },
-): Promise<LoadResult> {
-  const result = await autocannon({
+): Promise<RawRun> {
+  const raw = (await autocannon({
     url,
     connections: options.connections,
     duration: options.duration,
     timeout: 10,
     requests,
-  });
+    skipAggregateResult: true,
+  } as autocannon.Options)) as unknown as RawRun;
   // autocannon closes its sockets at the end without waiting for answers; let the server finish those
   // requests, or the next run's first requests queue behind them (and trip the pool's wait limit).
   await sleep(SETTLE_MS);
+  return raw;
+}
+
+/** Merges runs against one target: counts add up, latency histograms merge, time is the sum of windows. */
+export function combine(url: string, runs: RawRun[], connections: number): LoadResult {
+  const aggregate = (autocannon as unknown as { aggregateResult: (r: RawRun[], o: object) => autocannon.Result })
+    .aggregateResult;
+  const result = aggregate(runs, { url, connections });
+  const seconds = runs.reduce((sum, run) => sum + run.duration, 0);
   const statusCodes = Object.fromEntries(
     Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats.count ?? 0]),
   );
   const answered = result['1xx'] + result['2xx'] + result['3xx'] + result['4xx'] + result['5xx'];
   return {
-    requestsPerSecond: answered / result.duration,
+    requestsPerSecond: answered / seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
     requests: answered,
@@ -235,4 +248,12 @@ export async function fire(
     errors: result.errors,
     statusCodes,
   };
+}
+
+export async function fire(
+  url: string,
+  requests: autocannon.Request[],
+  options: { connections: number; duration: number },
+): Promise<LoadResult> {
+  return combine(url, [await fireRaw(url, requests, options)], options.connections);
 }

@@ -15,9 +15,12 @@ import { formatProfile, summarizeProfile } from './cpu-profile';
 import { explainHotQueries, renderPlans } from './explain';
 import {
   CREATED_TITLE,
+  combine,
   fire,
+  fireRaw,
   type Fixtures,
   type LoadResult,
+  type RawRun,
   SCENARIOS,
   type Scenario,
   type ScenarioName,
@@ -35,6 +38,7 @@ const HELP = `npm run bench -- [options]
   --connections N       concurrent connections (default 50)
   --scenarios a,b       any of ${SCENARIOS.join(',')} (default: all)
   --token-users N       users signed in for the scenarios (default 300)
+  --rounds N            app/baseline alternations per scenario, sharing --duration (default 2)
   --skip-scaling        skip re-running list/page/search after growing to --scale-to tasks per user
   --scale-to N          tasks per user for the scaling check (default 100)
   --soak S              seconds of the RSS soak, 0 to skip (default 60)
@@ -53,6 +57,7 @@ const { values: flags } = parseArgs({
     connections: { type: 'string', default: '50' },
     scenarios: { type: 'string', default: SCENARIOS.join(',') },
     'token-users': { type: 'string', default: '300' },
+    rounds: { type: 'string', default: '2' },
     'skip-scaling': { type: 'boolean', default: false },
     'scale-to': { type: 'string', default: '100' },
     soak: { type: 'string', default: '60' },
@@ -76,6 +81,7 @@ const options = {
   warmup: positive('warmup', 0),
   connections: positive('connections'),
   tokenUsers: positive('token-users'),
+  rounds: positive('rounds'),
   scaleTo: positive('scale-to'),
   soak: positive('soak', 0),
   scenarios: String(flags.scenarios)
@@ -274,22 +280,32 @@ async function main(): Promise<void> {
       peakRss = Math.max(peakRss, peak);
       return { ...result, peakRss: peak };
     };
-    const runBaseline = async (requests: Scenario['requests']): Promise<LoadResult> => {
-      if (options.warmup > 0) await fire(baseline!.url, requests(), { ...load, duration: options.warmup });
-      return fire(baseline!.url, requests(), load);
-    };
-    // App and baseline alternate, and which goes first alternates too, so drift on a shared machine
-    // (other processes, the database's caches, autovacuum) does not favour one side.
-    let turn = 0;
+    // App and baseline alternate in rounds (app, baseline, baseline, app, …) of duration/rounds seconds
+    // each, so drift on a shared machine (other processes, the database's caches, autovacuum) falls on
+    // both sides; the rounds of each target are merged, histograms included.
     const runScenario = async (scenario: Scenario): Promise<ScenarioRun> => {
-      const withBaseline = baseline && scenario.baseline;
-      const appFirst = turn++ % 2 === 0 || !withBaseline;
-      let app: AppResult | undefined;
-      let baselineResult: LoadResult | undefined;
-      if (appFirst) app = await runApp(scenario.requests);
-      if (withBaseline) baselineResult = await runBaseline(scenario.requests);
-      if (!appFirst) app = await runApp(scenario.requests);
-      const run: ScenarioRun = { scenario, app: app!, baseline: baselineResult };
+      const targets = baseline && scenario.baseline ? [app, baseline] : [app];
+      for (const target of targets) {
+        if (options.warmup > 0) await fire(target.url, scenario.requests(), { ...load, duration: options.warmup });
+      }
+      const raw = new Map<Server, RawRun[]>(targets.map((target) => [target, []]));
+      let appPeak = 0;
+      for (let round = 0; round < options.rounds; round++) {
+        for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+          const sampler = target === app ? new RssSampler(app.pid) : undefined;
+          raw
+            .get(target)!
+            .push(
+              await fireRaw(target.url, scenario.requests(), { ...load, duration: options.duration / options.rounds }),
+            );
+          if (sampler) appPeak = Math.max(appPeak, sampler.stop().peak);
+        }
+      }
+      peakRss = Math.max(peakRss, appPeak);
+      const appResult: AppResult = { ...combine(app.url, raw.get(app)!, options.connections), peakRss: appPeak };
+      const baselineResult =
+        baseline && raw.has(baseline) ? combine(baseline.url, raw.get(baseline)!, options.connections) : undefined;
+      const run: ScenarioRun = { scenario, app: appResult, baseline: baselineResult };
       const ratio = baselineResult ? ` (baseline ${baselineResult.requestsPerSecond.toFixed(0)} req/s)` : '';
       log(
         `${scenario.name}: app ${run.app.requestsPerSecond.toFixed(0)} req/s, p50 ${run.app.p50} ms, p99 ${run.app.p99} ms, ` +
@@ -316,7 +332,7 @@ async function main(): Promise<void> {
       setup: [
         `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, PostgreSQL ${version} (${database.describe}); app, baseline, database and load generator share it`,
         `data: ${options.users.toLocaleString('en')} users × ${options.tasksPerUser} tasks = ${base.toLocaleString('en')} tasks; requests rotate over ${users.length} signed-in users and their ${tasks.length.toLocaleString('en')} tasks`,
-        `load: autocannon, ${options.connections} connections, ${options.warmup} s warm-up then ${options.duration} s measured per scenario and target; app and baseline alternate`,
+        `load: autocannon, ${options.connections} connections, ${options.warmup} s warm-up then ${options.duration} s measured per scenario and target, in ${options.rounds} alternating rounds (app, baseline, baseline, app…) merged per target`,
         `app: node dist/main.js, NODE_ENV=production, LOG_LEVEL=${config.http.logLevel} (access log to a file), DB_POOL_MAX=${config.database.pool.max}${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}; baseline: bench/baseline/server.js, same pool size`,
       ],
       runs,
