@@ -11,6 +11,7 @@ import { throttlerOptions } from './auth-throttling';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
+import { jwtKey } from './jwt-key';
 import { LoginFailures } from './login-failures';
 import { JwtStrategy } from './jwt.strategy';
 import { TokenService } from './token.service';
@@ -25,7 +26,7 @@ import { TokenService } from './token.service';
       useFactory: (config: ConfigService<AppConfig, true>) => {
         const auth = config.get('auth', { infer: true });
         return {
-          secret: auth.jwtSecret,
+          secret: jwtKey(auth.jwtSecret),
           signOptions: {
             algorithm: 'HS256',
             expiresIn: auth.accessTokenTtlS,

@@ -5,6 +5,7 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { AppConfig } from '../config/configuration';
 import { SessionsService } from '../sessions/sessions.service';
 import type { AuthUser } from './auth-user';
+import { jwtKey } from './jwt-key';
 import type { AccessTokenClaims } from './token.service';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -22,7 +23,8 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
     const auth = config.get('auth', { infer: true });
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: auth.jwtSecret,
+      // passport-jwt hands the key to jsonwebtoken untouched; its type omits KeyObject.
+      secretOrKey: jwtKey(auth.jwtSecret) as unknown as Buffer,
       algorithms: ['HS256'],
       issuer: auth.issuer,
       audience: auth.audience,

@@ -14,7 +14,8 @@ export interface AuthConfig {
   issuer: string;
   audience: string;
   refreshTokenTtlS: number;
-  argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  /** `concurrency` 0: one fewer than the available cores, at least 1. */
+  argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number };
   throttle: { loginPerIp: RateLimit; loginPerEmail: RateLimit; registerPerIp: RateLimit; refreshPerIp: RateLimit };
 }
 
@@ -26,7 +27,12 @@ export function authConfig(env: EnvironmentVariables): AuthConfig {
     issuer: env.JWT_ISSUER,
     audience: env.JWT_AUDIENCE,
     refreshTokenTtlS: env.REFRESH_TOKEN_TTL_S,
-    argon2: { memoryCost: env.ARGON2_MEMORY_KIB, timeCost: env.ARGON2_ITERATIONS, parallelism: env.ARGON2_PARALLELISM },
+    argon2: {
+      memoryCost: env.ARGON2_MEMORY_KIB,
+      timeCost: env.ARGON2_ITERATIONS,
+      parallelism: env.ARGON2_PARALLELISM,
+      concurrency: env.ARGON2_CONCURRENCY,
+    },
     throttle: {
       loginPerIp: rate(env.THROTTLE_LOGIN_PER_IP),
       loginPerEmail: rate(env.THROTTLE_LOGIN_PER_EMAIL),

@@ -210,6 +210,13 @@ export class EnvironmentVariables {
   @Max(16)
   ARGON2_PARALLELISM = 1;
 
+  /** Hashes computed at once; 0 means one fewer than the available cores (at least one). */
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(64)
+  ARGON2_CONCURRENCY = 0;
+
   /** Rate limits as `<requests>/<seconds>`; `0/…` turns one off. */
   @Matches(RATE, { message: 'THROTTLE_LOGIN_PER_IP must look like <requests>/<seconds>, e.g. 20/60' })
   THROTTLE_LOGIN_PER_IP = '20/60';

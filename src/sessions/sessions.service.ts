@@ -94,13 +94,12 @@ export class SessionsService {
 
   /** Whether an access token's session still stands: not revoked, not expired, its user not deleted. */
   async isActive(sessionId: string, userId: string): Promise<boolean> {
-    return this.sessions
-      .createQueryBuilder('s')
-      .where('s.id = :sessionId AND s.user_id = :userId AND s.revoked_at IS NULL AND s.expires_at > now()', {
-        sessionId,
-        userId,
-      })
-      .getExists();
+    // Runs on every authenticated request: fixed SQL, so no query builder work per call.
+    const rows: unknown[] = await this.sessions.query(
+      'SELECT 1 FROM sessions s WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()',
+      [sessionId, userId],
+    );
+    return rows.length > 0;
   }
 
   async revoke(sessionId: string): Promise<void> {

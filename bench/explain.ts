@@ -1,0 +1,57 @@
+import type { Client } from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import * as sql from './baseline/sql';
+import { SEARCH_TERMS } from './seed';
+
+export interface Plan {
+  name: string;
+  sql: string;
+  plan: string;
+}
+
+/**
+ * EXPLAIN (ANALYZE, BUFFERS) of each statement a benchmarked request runs, for one signed-in user and
+ * one of their tasks; writes run inside a transaction that is rolled back.
+ */
+export async function explainHotQueries(
+  db: Client,
+  user: { id: string; token: string },
+  taskId: string,
+  pageLimit: number,
+): Promise<Plan[]> {
+  const sessionId = (JSON.parse(Buffer.from(user.token.split('.')[1], 'base64url').toString()) as { sid: string }).sid;
+  const firstPage = sql.listTasks(user.id, { limit: pageLimit });
+  const { rows } = await db.query<{ id: string; cursorValue: string }>(firstPage.text, firstPage.values);
+  const last = rows[Math.min(pageLimit, rows.length) - 1];
+  const statements: [string, sql.Query, boolean][] = [
+    ['session check (every request)', { text: sql.SESSION_CHECK, values: [sessionId, user.id] }, false],
+    ['list', sql.listTasks(user.id, { limit: 20 }), false],
+    ['filter', sql.listTasks(user.id, { completed: false, limit: 20 }), false],
+    ['search', sql.listTasks(user.id, { q: SEARCH_TERMS[0], limit: 20 }), false],
+    [
+      'page 2',
+      sql.listTasks(user.id, { after: last && { value: last.cursorValue, id: last.id }, limit: pageLimit }),
+      false,
+    ],
+    ['get', sql.getTask(user.id, taskId), false],
+    ['update', sql.updateTask(user.id, taskId, { completed: true })!, true],
+    ['create', sql.insertTask(uuidv7(), user.id, { title: 'Explained task', priority: 'high' }), true],
+  ];
+  const plans: Plan[] = [];
+  for (const [name, query, write] of statements) {
+    if (write) await db.query('BEGIN');
+    try {
+      const result = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${query.text}`, query.values);
+      plans.push({ name, sql: query.text, plan: result.rows.map((row) => row['QUERY PLAN']).join('\n') });
+    } finally {
+      if (write) await db.query('ROLLBACK');
+    }
+  }
+  return plans;
+}
+
+export function renderPlans(title: string, plans: Plan[]): string {
+  return [`### ${title}`, '', ...plans.flatMap((plan) => [`**${plan.name}**`, '', '```', plan.plan, '```', ''])].join(
+    '\n',
+  );
+}
