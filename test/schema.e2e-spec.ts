@@ -10,7 +10,12 @@ import { runMigrations } from '../src/database/run-migrations';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 const ROOT = join(__dirname, '..');
-const MIGRATIONS = ['InitialSchema1795420000000', 'IdempotencyKeys1795420000001', 'SessionRotatedTokens1795420000002'];
+const MIGRATIONS = [
+  'InitialSchema1795420000000',
+  'IdempotencyKeys1795420000001',
+  'SessionRotatedTokens1795420000002',
+  'UserScopedSearchIndex1795420000003',
+];
 const TABLES = ['idempotency_keys', 'sessions', 'tasks', 'users'];
 
 // jest.config.js sets testTimeout on the e2e project, where Jest ignores it (it reads only the top-level
@@ -286,7 +291,7 @@ describe('the migrated schema', () => {
 
     it('searches title and description through a GIN full-text index', async () => {
       const def = await indexdef('tasks_search_idx');
-      expect(def).toMatch(/USING gin \(to_tsvector\('english'::regconfig, .*title.*description/);
+      expect(def).toMatch(/USING gin \(user_id, to_tsvector\('english'::regconfig, .*title.*description/);
     });
 
     it('indexes sessions by user_id', async () => {
@@ -439,7 +444,10 @@ describe('migrations', () => {
       expect(await publicTables(db.pool)).toEqual(TABLES);
 
       result = await npm('migration:show');
-      expect(result).toEqual({ code: 0, output: expect.stringMatching(/\[X\] \d+ SessionRotatedTokens1795420000002/) });
+      expect(result).toEqual({
+        code: 0,
+        output: expect.stringMatching(/\[X\] \d+ UserScopedSearchIndex1795420000003/),
+      });
 
       result = await npm('migration:revert');
       expect(result.code).toBe(0);

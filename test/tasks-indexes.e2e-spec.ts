@@ -175,7 +175,7 @@ describe('indexes on tasks', () => {
       expect.arrayContaining([
         expect.stringMatching(/\(user_id, created_at DESC, id DESC\)$/),
         expect.stringMatching(/\(user_id, completed, due_date\)$/),
-        expect.stringMatching(/USING gin \(to_tsvector\('english'::regconfig,/),
+        expect.stringMatching(/USING gin \(user_id, to_tsvector\('english'::regconfig,/),
       ]),
     );
   });
