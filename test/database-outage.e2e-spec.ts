@@ -7,7 +7,8 @@ import { loadConfig } from '../src/config/configuration';
 import { runMigrations } from '../src/database/run-migrations';
 import { startTestApp, type TestApp } from './support/app';
 import { startDedicatedPostgres, type DedicatedPostgres } from './support/dedicated-postgres';
-import { expectProblem, registerUser, waitFor, type RegisteredUser } from './support/http';
+import { registerUser, type Account } from './support/auth';
+import { expectProblem, waitFor } from './support/http';
 
 const CONNECT_TIMEOUT_MS = 2_000;
 
@@ -47,7 +48,7 @@ describe('a database outage', () => {
   let port: number;
   let pool: Pool;
   let t: TestApp;
-  let alice: RegisteredUser;
+  let alice: Account;
 
   beforeAll(async () => {
     parent = await mkdtemp(join(tmpdir(), 'tasks-api-outage-'));
@@ -64,7 +65,7 @@ describe('a database outage', () => {
       db: { name: 'tasks', url: server.url, pool, drop: async () => undefined },
       env: { HEALTH_DB_TIMEOUT_MS: '1000', DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) },
     });
-    alice = await registerUser(t.api, 'alice.outage@example.com');
+    alice = await registerUser(t.api, { email: 'alice.outage@example.com' });
   });
 
   afterAll(async () => {
@@ -127,7 +128,7 @@ describe('a database outage', () => {
       await waitFor(async () => (await t.api.get('/health/ready')).status === 200, 30_000, 'readiness to recover');
       const res = await t.api.get('/api/v1/users/me').auth(alice.accessToken, { type: 'bearer' });
       expect(res.status).toBe(200);
-      expect(res.body.email).toBe(alice.email);
+      expect(res.body.email).toBe(alice.user.email);
     });
   });
 
@@ -169,7 +170,7 @@ describe('a database outage', () => {
         Promise.all([
           t.api.post('/api/v1/tasks').auth(alice.accessToken, { type: 'bearer' }).send({ title: 'during outage' }),
           ...Array.from({ length: 5 }, () => t.api.get('/api/v1/users/me').auth(alice.accessToken, { type: 'bearer' })),
-          t.api.post('/api/v1/auth/login').send({ email: alice.email, password: 'correct horse battery' }),
+          t.api.post('/api/v1/auth/login').send({ email: alice.user.email, password: 'correct horse battery' }),
         ]),
       );
       expect(ms).toBeLessThan(CONNECT_TIMEOUT_MS + 3_000);
@@ -208,14 +209,14 @@ describe('a database outage', () => {
     it('serves API calls again, with the data written before the outage', async () => {
       const me = await t.api.get('/api/v1/users/me').auth(alice.accessToken, { type: 'bearer' });
       expect(me.status).toBe(200);
-      expect(me.body.email).toBe(alice.email);
+      expect(me.body.email).toBe(alice.user.email);
 
       const created = await t.api
         .post('/api/v1/tasks')
         .auth(alice.accessToken, { type: 'bearer' })
         .send({ title: 'after outage' });
       expect(created.status).toBe(201);
-      const rows = await pool.query('SELECT title FROM tasks WHERE user_id = $1', [alice.id]);
+      const rows = await pool.query('SELECT title FROM tasks WHERE user_id = $1', [alice.user.id]);
       expect(rows.rows).toEqual([{ title: 'after outage' }]);
     });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startTestApp, type LogLine, type TestApp } from './support/app';
-import { expectProblem, registerUser, waitFor, type RegisteredUser } from './support/http';
+import { registerUser, type Account } from './support/auth';
+import { expectProblem, waitFor } from './support/http';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -10,11 +11,11 @@ jest.setTimeout(60_000);
 
 describe('errors are RFC 9457 problem details', () => {
   let t: TestApp;
-  let alice: RegisteredUser;
+  let alice: Account;
 
   beforeAll(async () => {
     t = await startTestApp();
-    alice = await registerUser(t.api, 'alice.errors@example.com');
+    alice = await registerUser(t.api, { email: 'alice.errors@example.com' });
   });
   afterAll(() => t.close());
 
@@ -36,7 +37,7 @@ describe('errors are RFC 9457 problem details', () => {
     });
 
     it('rejects an unknown body field with 400 naming it', async () => {
-      const res = await createTask().send({ title: 'fine', owner: alice.id });
+      const res = await createTask().send({ title: 'fine', owner: alice.user.id });
       expectProblem(res, 400, '/api/v1/tasks');
       expect(res.body.errors).toEqual([{ field: 'owner', message: 'owner is not a known field' }]);
       expect(await taskCount()).toBe(0);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startTestApp, type TestApp } from './support/app';
 import { createTestDatabase } from './support/database';
+import { waitFor } from './support/http';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..');
@@ -33,7 +34,7 @@ describe('graceful shutdown', () => {
           : t.api.get('/api/v1/tasks').auth(token, { type: 'bearer' })
         ).then((res) => res.status),
       );
-      await waitFor(async () => (await poolWaiting(t)) === requests - 1);
+      await waitFor(async () => (await poolWaiting(t)) === requests - 1, 10_000, 'every request queued');
 
       const exited = t.stop('SIGTERM');
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -135,14 +136,6 @@ describe('migrations as a deploy step', () => {
 async function poolWaiting(t: TestApp): Promise<number> {
   const res = await t.api.get('/metrics');
   return Number(/^db_pool_waiting_requests (\d+)$/m.exec(res.text)?.[1] ?? -1);
-}
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 function count(values: number[]): Record<number, number> {

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import type { Response } from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import type { TestApp } from './app';
+import { expectProblem } from './http';
 
 export const API = '/api/v1';
 
@@ -54,21 +55,7 @@ export async function login(api: TestAgent, email: string, password: string): Pr
   return { accessToken: res.body.accessToken, refreshToken: res.body.refreshToken };
 }
 
-/** An RFC 9457 problem with the given status. */
-export function expectProblem(res: Response, status: number): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toEqual(
-    expect.objectContaining({
-      type: expect.any(String),
-      title: expect.any(String),
-      status,
-      detail: expect.any(String),
-      instance: expect.any(String),
-      requestId: expect.any(String),
-    }),
-  );
-}
+export { expectProblem } from './http';
 
 /** A 401 that names the Bearer scheme (RFC 6750). */
 export function expectUnauthorized(res: Response): void {

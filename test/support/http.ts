@@ -1,6 +1,5 @@
 import { STATUS_CODES } from 'node:http';
 import type { Response } from 'supertest';
-import type TestAgent from 'supertest/lib/agent';
 
 export const PROBLEM_JSON = /^application\/problem\+json(;|$)/;
 
@@ -20,19 +19,6 @@ export function expectProblem(res: Response, status: number, path?: string): voi
       requestId,
     }),
   );
-}
-
-export interface RegisteredUser {
-  id: string;
-  email: string;
-  accessToken: string;
-  refreshToken: string;
-}
-
-export async function registerUser(api: TestAgent, email: string, name = 'Test User'): Promise<RegisteredUser> {
-  const res = await api.post('/api/v1/auth/register').send({ email, password: 'correct horse battery', name });
-  expect(res.status).toBe(201);
-  return { id: res.body.user.id, email, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken };
 }
 
 /** Polls until `check` returns a value other than undefined/false, or fails after `timeoutMs`. */
