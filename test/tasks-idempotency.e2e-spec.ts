@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { startTestApp, type TestApp } from './support/app';
-import { expectProblem, NO_THROTTLING, registerUser, uniqueEmail } from './support/auth';
+import { expectProblem, NO_THROTTLING, bearer, registerTaskUser, type TaskUser } from './support/auth';
 
-interface User {
-  id: string;
-  token: string;
-}
+type User = TaskUser;
 
 interface KeyRow {
   status: string;
@@ -20,12 +17,7 @@ let t: TestApp;
 let alice: User;
 let bob: User;
 
-const bearer = (user: User) => ({ Authorization: `Bearer ${user.token}` });
-
-async function register(name: string): Promise<User> {
-  const account = await registerUser(t.api, { email: uniqueEmail(name), name });
-  return { id: account.user.id, token: account.accessToken };
-}
+const register = (name: string): Promise<User> => registerTaskUser(t.api, name);
 
 const create = (user: User, key: string | undefined, body: unknown) => {
   const req = t.api.post('/api/v1/tasks').set(bearer(user));

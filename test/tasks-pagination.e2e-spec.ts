@@ -2,14 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { SORTS, type Sort } from '../src/tasks/task-sort';
 import { startTestApp, type TestApp } from './support/app';
-import { expectProblem, NO_THROTTLING, registerUser, uniqueEmail } from './support/auth';
+import { expectProblem, NO_THROTTLING, bearer, registerTaskUser, type TaskUser } from './support/auth';
 
 const PAGE = 7;
 
-interface User {
-  id: string;
-  token: string;
-}
+type User = TaskUser;
 
 /** A task as the database holds it, with timestamps to the microsecond. */
 interface Row {
@@ -28,12 +25,7 @@ let t: TestApp;
 let walker: User;
 let other: User;
 
-const bearer = (user: User) => ({ Authorization: `Bearer ${user.token}` });
-
-async function register(name: string): Promise<User> {
-  const account = await registerUser(t.api, { email: uniqueEmail(name), name });
-  return { id: account.user.id, token: account.accessToken };
-}
+const register = (name: string): Promise<User> => registerTaskUser(t.api, name);
 
 const list = (query: Query, user = walker) => t.api.get('/api/v1/tasks').query(query).set(bearer(user));
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { SORTS, type Sort } from '../src/tasks/task-sort';
 import { startTestApp, type TestApp } from './support/app';
-import { expectProblem, NO_THROTTLING, registerUser, uniqueEmail } from './support/auth';
+import { expectProblem, NO_THROTTLING, bearer, registerTaskUser, type TaskUser } from './support/auth';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -19,10 +19,7 @@ const TASK_FIELDS = [
   'version',
 ];
 
-interface User {
-  id: string;
-  token: string;
-}
+type User = TaskUser;
 
 interface Task {
   id: string;
@@ -53,12 +50,7 @@ let t: TestApp;
 let alice: User;
 let bob: User;
 
-const bearer = (user: User) => ({ Authorization: `Bearer ${user.token}` });
-
-async function register(name: string): Promise<User> {
-  const account = await registerUser(t.api, { email: uniqueEmail(name), name });
-  return { id: account.user.id, token: account.accessToken };
-}
+const register = (name: string): Promise<User> => registerTaskUser(t.api, name);
 
 async function createTask(user: User, body: Record<string, unknown>): Promise<Task> {
   const res = await t.api.post('/api/v1/tasks').set(bearer(user)).send(body);

@@ -94,3 +94,16 @@ export function untilLogged(app: TestApp, requestId: string): Promise<void> {
     check();
   });
 }
+
+/** A signed-in user as the task tests need it: its id and access token. */
+export interface TaskUser {
+  id: string;
+  token: string;
+}
+
+export async function registerTaskUser(api: TestAgent, name: string): Promise<TaskUser> {
+  const account = await registerUser(api, { email: uniqueEmail(name), name });
+  return { id: account.user.id, token: account.accessToken };
+}
+
+export const bearer = (user: TaskUser) => ({ Authorization: `Bearer ${user.token}` });
