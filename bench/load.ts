@@ -63,17 +63,26 @@ function listScenario(name: ScenarioName, describe: string, fixtures: Fixtures, 
   };
 }
 
-export function scenarios(fixtures: Fixtures): Record<ScenarioName, Scenario> {
+/** Page sizes of `list` and `search` (`filter` always asks for 20). */
+export interface Limits {
+  list: number;
+  search: number;
+}
+
+export function scenarios(
+  fixtures: Fixtures,
+  limits: Limits = { list: 20, search: 20 },
+): Record<ScenarioName, Scenario> {
   const terms = rotation(SEARCH_TERMS);
   const { pageLimit } = fixtures;
   return {
-    list: listScenario('list', 'GET /tasks?limit=20, newest first', fixtures, () => 'limit=20'),
+    list: listScenario('list', `GET /tasks?limit=${limits.list}, newest first`, fixtures, () => `limit=${limits.list}`),
     filter: listScenario('filter', 'GET /tasks?limit=20&completed=false', fixtures, () => 'limit=20&completed=false'),
     search: listScenario(
       'search',
-      `GET /tasks?limit=20&q=… (rotating: ${SEARCH_TERMS.join(', ')})`,
+      `GET /tasks?limit=${limits.search}&q=… (rotating: ${SEARCH_TERMS.join(', ')})`,
       fixtures,
-      () => `limit=20&q=${encodeURIComponent(terms())}`,
+      () => `limit=${limits.search}&q=${encodeURIComponent(terms())}`,
     ),
     page: {
       name: 'page',

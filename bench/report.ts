@@ -180,15 +180,16 @@ export function renderReport(report: Report): string {
     out.push(
       '## Scaling',
       '',
-      `The same scenarios at ${n(baseTasks)} and at ${n(scaledTasks)} tasks (${n(scaledTasks - baseTasks)} added in ${seedSeconds.toFixed(0)} s, then ANALYZE).`,
+      `The same requests at ${n(baseTasks)} and at ${n(scaledTasks)} tasks (${n(scaledTasks - baseTasks)} added in ${seedSeconds.toFixed(0)} s, then ANALYZE), ` +
+        'with page sizes that both data sets fill, so that each answer holds as many tasks at both sizes.',
       '',
-      `| scenario | app p50 ms at ${n(baseTasks)} | app p50 ms at ${n(scaledTasks)} | app p50 growth | app req/s | baseline p50 growth | app/baseline at ${n(scaledTasks)} |`,
-      '|---|---:|---:|---:|---:|---:|---:|',
+      `| scenario | request | app p50 ms at ${n(baseTasks)} | app p50 ms at ${n(scaledTasks)} | app p50 growth | app req/s | baseline p50 growth | app/baseline at ${n(scaledTasks)} |`,
+      '|---|---|---:|---:|---:|---:|---:|---:|',
       ...rows.map(({ name, base, scaled }) => {
         const baselineGrowth =
           base.baseline && scaled.baseline ? `${ratio(scaled.baseline.p50 / base.baseline.p50)}×` : '—';
         const r = appBaselineRatio(scaled);
-        return `| ${name} | ${ms(base.app.p50)} | ${ms(scaled.app.p50)} | ${ratio(scaled.app.p50 / base.app.p50)}× | ${rps(base.app.requestsPerSecond)} → ${rps(scaled.app.requestsPerSecond)} | ${baselineGrowth} | ${r === undefined ? '—' : ratio(r)} |`;
+        return `| ${name} | ${scaled.scenario.describe} | ${ms(base.app.p50)} | ${ms(scaled.app.p50)} | ${ratio(scaled.app.p50 / base.app.p50)}× | ${rps(base.app.requestsPerSecond)} → ${rps(scaled.app.requestsPerSecond)} | ${baselineGrowth} | ${r === undefined ? '—' : ratio(r)} |`;
       }),
       '',
     );
