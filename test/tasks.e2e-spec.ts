@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
+import { TASK_PAGE_SCHEMA, TASK_SCHEMA } from '../src/tasks/dto/task.schema';
 import { SORTS, type Sort } from '../src/tasks/task-sort';
 import { startTestApp, type TestApp } from './support/app';
 import { expectProblem, NO_THROTTLING, bearer, registerTaskUser, type TaskUser } from './support/auth';
@@ -976,5 +977,45 @@ describe('DELETE /api/v1/tasks/:id', () => {
 
     expectProblem(await t.api.get(`/api/v1/tasks/${task.id}`).set(bearer(alice)), 404);
     expectProblem(await t.api.delete(`/api/v1/tasks/${task.id}`).set(bearer(alice)), 404);
+  });
+});
+
+describe('response serialization', () => {
+  type Property = { type?: string | string[]; nullable?: boolean; $ref?: string; items?: unknown };
+  const isNullable = (property: Property) =>
+    property.nullable === true || (Array.isArray(property.type) && property.type.includes('null'));
+
+  it.each([
+    ['TaskDto', TASK_SCHEMA],
+    ['TaskPageDto', TASK_PAGE_SCHEMA],
+  ] as const)('writes exactly the fields the OpenAPI document declares for %s', async (name, schema) => {
+    const res = await t.api.get('/docs-json');
+    expect(res.status).toBe(200);
+    const documented = (
+      res.body as { components: { schemas: Record<string, { properties: Record<string, Property> }> } }
+    ).components.schemas[name].properties;
+    const serialized = schema.properties as Record<string, Property>;
+
+    expect(Object.keys(serialized).sort()).toEqual(Object.keys(documented).sort());
+    for (const [field, property] of Object.entries(serialized)) {
+      expect({ field, nullable: isNullable(property) }).toEqual({ field, nullable: isNullable(documented[field]) });
+    }
+  });
+
+  it('keeps a created, replayed, listed and fetched task identical, field for field', async () => {
+    const key = randomUUID();
+    const body = { title: 'serialized', description: 'with "quotes" and \\ and ünïcødé', dueDate: '2026-12-01' };
+    const created = await t.api.post('/api/v1/tasks').set(bearer(alice)).set('idempotency-key', key).send(body);
+    const replayed = await t.api.post('/api/v1/tasks').set(bearer(alice)).set('idempotency-key', key).send(body);
+    const fetched = await t.api.get(`/api/v1/tasks/${created.body.id}`).set(bearer(alice));
+    const listed = await t.api.get('/api/v1/tasks?q=serialized').set(bearer(alice));
+
+    expect([created.status, replayed.status, fetched.status, listed.status]).toEqual([201, 201, 200, 200]);
+    expect(Object.keys(created.body).sort()).toEqual([...TASK_FIELDS].sort());
+    expect(created.body).toEqual(expect.objectContaining({ ...body, completed: false, completedAt: null, version: 1 }));
+    expect(created.body.createdAt).toMatch(ISO_TIMESTAMP);
+    expect(replayed.body).toEqual(created.body);
+    expect(fetched.body).toEqual(created.body);
+    expect(listed.body).toEqual({ items: [created.body], nextCursor: null });
   });
 });

@@ -28,6 +28,7 @@ import {
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
+import { RouteSchema } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
@@ -37,6 +38,7 @@ import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQueryDto } from './dto/list-tasks-query.dto';
 import { TaskDto } from './dto/task.dto';
 import { TaskPageDto } from './dto/task-page.dto';
+import { TASK_PAGE_RESPONSE, taskResponse } from './dto/task.schema';
 import { TaskStatsDto } from './dto/task-stats.dto';
 import { UpdateTaskDto } from './dto/update-task.dto';
 import { etag, parseIfMatch } from './if-match';
@@ -61,6 +63,7 @@ export class TasksController {
 
   /** Creates a task. With `Idempotency-Key`, retries of the same body return the first response. */
   @Post()
+  @RouteSchema(taskResponse(201))
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1–255 characters; remembered for 24 h.' })
   @ApiCreatedResponse({ type: TaskDto, description: 'Created; `Location` and `ETag` headers point at it.' })
   @ApiConflictResponse({ type: ProblemDetailsDto, description: 'A request with this Idempotency-Key is in flight.' })
@@ -82,6 +85,7 @@ export class TasksController {
 
   /** Lists the caller's tasks, filtered and sorted, one keyset page at a time. */
   @Get()
+  @RouteSchema(TASK_PAGE_RESPONSE)
   @ApiOkResponse({ type: TaskPageDto })
   list(@CurrentUser() user: AuthUser, @Query() query: ListTasksQueryDto): Promise<TaskPageDto> {
     return this.tasks.list(user.id, query);
@@ -95,6 +99,7 @@ export class TasksController {
   }
 
   @Get(':id')
+  @RouteSchema(taskResponse(200))
   @ApiOkResponse({ type: TaskDto, description: 'The task, with its `ETag`.' })
   @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No such task, or not yours.' })
   async findOne(
@@ -107,6 +112,7 @@ export class TasksController {
 
   /** Changes some fields; `null` clears `description` or `dueDate`. */
   @Patch(':id')
+  @RouteSchema(taskResponse(200))
   @ApiHeader(IF_MATCH)
   @ApiOkResponse({ type: TaskDto })
   @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No such task, or not yours.' })
@@ -124,6 +130,7 @@ export class TasksController {
   /** Flips `completed` atomically. */
   @Post(':id/toggle')
   @HttpCode(HttpStatus.OK)
+  @RouteSchema(taskResponse(200))
   @ApiHeader(IF_MATCH)
   @ApiOkResponse({ type: TaskDto })
   @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No such task, or not yours.' })
