@@ -2,7 +2,7 @@
 // baseline, and drives both with autocannon. See bench/results/README.md for how to read the output.
 import { hash, Algorithm } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -223,6 +223,9 @@ async function main(): Promise<void> {
     const [{ version }] = (await db.query<{ version: string }>(`SELECT current_setting('server_version') AS version`))
       .rows;
 
+    // The heap limit the image ships with (Dockerfile ENV NODE_OPTIONS), so memory is measured as deployed.
+    const imageNodeOptions = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+    if (imageNodeOptions) appEnv.NODE_OPTIONS = imageNodeOptions;
     const nodeArgs = [
       ...String(flags['app-node-options']).split(/\s+/).filter(Boolean),
       ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
@@ -334,7 +337,7 @@ async function main(): Promise<void> {
         `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, PostgreSQL ${version} (${database.describe}); app, baseline, database and load generator share it`,
         `data: ${options.users.toLocaleString('en')} users × ${options.tasksPerUser} tasks = ${base.toLocaleString('en')} tasks; requests rotate over ${users.length} signed-in users and their ${tasks.length.toLocaleString('en')} tasks`,
         `load: autocannon, ${options.connections} connections, ${options.warmup} s warm-up then ${options.duration} s measured per scenario and target, in ${options.rounds} alternating rounds (app, baseline, baseline, app…) merged per target`,
-        `app: node dist/main.js, NODE_ENV=production, LOG_LEVEL=${config.http.logLevel} (access log to a file), DB_POOL_MAX=${config.database.pool.max}${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}; baseline: bench/baseline/server.js, same pool size`,
+        `app: node dist/main.js, NODE_ENV=production${imageNodeOptions ? `, NODE_OPTIONS=${imageNodeOptions} (the image's)` : ''}, LOG_LEVEL=${config.http.logLevel} (access log to a file), DB_POOL_MAX=${config.database.pool.max}${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}; baseline: bench/baseline/server.js, same pool size`,
       ],
       runs,
       peakRss: 0,

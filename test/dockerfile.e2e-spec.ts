@@ -103,6 +103,8 @@ describe('Dockerfile, replayed without Docker', () => {
     expect(has('test')).toBe(false);
     expect(has('migrations')).toBe(false);
     expect(runtime.env.NODE_ENV).toBe('production');
+    // V8 would size the heap from the host's memory; k8s-manifests checks the Deployment says the same.
+    expect(runtime.env.NODE_OPTIONS).toMatch(/^--max-old-space-size=\d+$/);
     expect(runtime.user).toBe('node');
     expect(runtime.expose).toEqual(['3000']);
     expect(runtime.cmd).toEqual(['node', 'dist/main.js']);

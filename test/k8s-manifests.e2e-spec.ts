@@ -324,6 +324,11 @@ function checkWiring(m: Manifests, files: ManifestFile[], image: StageResult): s
       `${workload} NODE_OPTIONS --max-old-space-size must stay well below the ${limitMi}Mi memory limit`,
     );
   }
+  // The image caps the heap by itself (docker run, npm run bench); the Deployment states the same value.
+  expect(
+    env(api, 'NODE_OPTIONS') === image.env.NODE_OPTIONS,
+    `the Deployment's NODE_OPTIONS must match the Dockerfile's ENV NODE_OPTIONS (${image.env.NODE_OPTIONS})`,
+  );
 
   // The example Secret: placeholders in the shape Neon gives.
   const pooled = new URL(secretValues.DATABASE_URL ?? 'x:');
