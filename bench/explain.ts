@@ -23,17 +23,18 @@ export async function explainHotQueries(
   const firstPage = sql.listTasks(user.id, { limit: pageLimit });
   const { rows } = await db.query<{ id: string; cursorValue: string }>(firstPage.text, firstPage.values);
   const last = rows[Math.min(pageLimit, rows.length) - 1];
+  const inSession = (query: sql.Query) => sql.withSessionCheck(query, user.id, sessionId);
   const statements: [string, sql.Query, boolean][] = [
-    ['session check (every request)', { text: sql.SESSION_CHECK, values: [sessionId, user.id] }, false],
-    ['list', sql.listTasks(user.id, { limit: 20 }), false],
-    ['filter', sql.listTasks(user.id, { completed: false, limit: 20 }), false],
-    ['search', sql.listTasks(user.id, { q: SEARCH_TERMS[0], limit: 20 }), false],
+    ['session check (create, update)', { text: sql.SESSION_CHECK, values: [sessionId, user.id] }, false],
+    ['list', inSession(sql.listTasks(user.id, { limit: 20 })), false],
+    ['filter', inSession(sql.listTasks(user.id, { completed: false, limit: 20 })), false],
+    ['search', inSession(sql.listTasks(user.id, { q: SEARCH_TERMS[0], limit: 20 })), false],
     [
       'page 2',
-      sql.listTasks(user.id, { after: last && { value: last.cursorValue, id: last.id }, limit: pageLimit }),
+      inSession(sql.listTasks(user.id, { after: last && { value: last.cursorValue, id: last.id }, limit: pageLimit })),
       false,
     ],
-    ['get', sql.getTask(user.id, taskId), false],
+    ['get', inSession(sql.getTask(user.id, taskId)), false],
     ['update', sql.updateTask(user.id, taskId, { completed: true })!, true],
     ['create', sql.insertTask(uuidv7(), user.id, { title: 'Explained task', priority: 'high' }), true],
   ];

@@ -63,4 +63,88 @@ describe('access tokens', () => {
     expect(res.body.detail).toBe('The session has ended; sign in again');
     expect((await list(token)).status).toBe(200);
   });
+
+  // GET /tasks and GET /tasks/:id check the session inside their own statement; every answer must be the
+  // one the guard's separate check gives on the other routes.
+  describe('on the routes whose statement checks the session itself', () => {
+    const ENDED = 'The session has ended; sign in again';
+    let session: string;
+    let taskId: string;
+
+    const get = (path: string, bearer = session) => t.api.get(path).auth(bearer, { type: 'bearer' });
+    const REQUESTS: [string, () => string][] = [
+      ['the list', () => '/api/v1/tasks'],
+      ['a search', () => '/api/v1/tasks?q=report&completed=false'],
+      ['an existing task', () => `/api/v1/tasks/${taskId}`],
+      ['an absent task', () => '/api/v1/tasks/0193d6c2-7d4e-7c1a-9f1e-3c2b1a0f9e8d'],
+      ['an id that is not a UUID', () => '/api/v1/tasks/not-a-uuid'],
+      ['a limit out of range', () => '/api/v1/tasks?limit=0'],
+      ['an unknown query parameter', () => '/api/v1/tasks?colour=red'],
+      ['a forged cursor', () => '/api/v1/tasks?cursor=forged'],
+    ];
+    const LIVE = [200, 200, 200, 404, 400, 400, 400, 400];
+
+    beforeEach(async () => {
+      const login = await t.api
+        .post('/api/v1/auth/login')
+        .send({ email: 'tokens@example.com', password: 'correct horse battery' });
+      expect(login.status).toBe(200);
+      session = login.body.accessToken as string;
+      const task = await t.api.post('/api/v1/tasks').auth(session, { type: 'bearer' }).send({ title: 'report' });
+      expect(task.status).toBe(201);
+      taskId = task.body.id as string;
+    });
+
+    it('answers a live session as usual: data, 404 and 400', async () => {
+      const statuses = [];
+      for (const [, path] of REQUESTS) statuses.push((await get(path())).status);
+      expect(statuses).toEqual(LIVE);
+      const listed = await get('/api/v1/tasks?q=report');
+      expect(listed.body.items.map((task: { id: string }) => task.id)).toContain(taskId);
+    });
+
+    it.each([
+      ['logged out', (sid: string) => t.db.pool.query('UPDATE sessions SET revoked_at = now() WHERE id = $1', [sid])],
+      [
+        'expired',
+        (sid: string) =>
+          t.db.pool.query(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1`, [sid]),
+      ],
+      ['deleted', (sid: string) => t.db.pool.query('DELETE FROM sessions WHERE id = $1', [sid])],
+    ])('answers 401 to every request of a session that was %s, before any 400 or 404', async (_name, end) => {
+      const sid = JSON.parse(Buffer.from(session.split('.')[1], 'base64url').toString()).sid as string;
+      await end(sid);
+      for (const [name, path] of REQUESTS) {
+        const res = await get(path());
+        expect({
+          name,
+          status: res.status,
+          type: res.headers['content-type'],
+          challenge: res.headers['www-authenticate'],
+          detail: res.body.detail,
+        }).toEqual({
+          name,
+          status: 401,
+          type: expect.stringContaining('application/problem+json'),
+          challenge: expect.stringContaining('Bearer'),
+          detail: ENDED,
+        });
+      }
+      // The same answer as a route the guard checks.
+      expect((await get('/api/v1/tasks/stats')).body.detail).toBe(ENDED);
+    });
+
+    it("answers 401 to a validly signed token that pairs this user with another user's session", async () => {
+      const other = await t.api
+        .post('/api/v1/auth/register')
+        .send({ email: `other-${Date.now()}@example.com`, password: 'correct horse battery', name: 'Other' });
+      expect(other.status).toBe(201);
+      const mine = JSON.parse(Buffer.from(session.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
+      const theirs = JSON.parse(Buffer.from((other.body.accessToken as string).split('.')[1], 'base64url').toString());
+      const crossed = sign({ alg: 'HS256', typ: 'JWT' }, { ...mine, sid: theirs.sid });
+      for (const [name, path] of REQUESTS) {
+        expect({ name, status: (await get(path(), crossed)).status }).toEqual({ name, status: 401 });
+      }
+    });
+  });
 });

@@ -1,12 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import { listStatement as pageStatement, type TaskFilter, withSessionCheck } from '../src/tasks/task-statements';
 import { SORTS, sortSpec, type Sort } from '../src/tasks/task-sort';
 import { startTestApp, type TestApp } from './support/app';
 import { NO_THROTTLING, registerUser, uniqueEmail } from './support/auth';
 
-// The statements below are copied from src/tasks/tasks.repository.ts (list and stats); the sort
-// expressions come from task-sort.ts itself. "Drift" tests compare them with what the API answers.
-const COLUMNS = `t.id, t.title, t.description, t.completed, t.completed_at AS "completedAt", t.due_date AS "dueDate",
-  t.priority, t.created_at AS "createdAt", t.updated_at AS "updatedAt", t.version`;
-const SEARCH_DOCUMENT = `to_tsvector('english'::regconfig, t.title || ' ' || COALESCE(t.description, ''))`;
+// The list statements are TasksRepository's own (src/tasks/task-statements.ts); stats is copied from
+// tasks.repository.ts. "Drift" tests compare them with what the API answers.
 const STATS = `SELECT count(*)::int AS total,
               count(*) FILTER (WHERE t.completed)::int AS completed,
               count(*) FILTER (WHERE NOT t.completed)::int AS pending,
@@ -16,13 +15,7 @@ const STATS = `SELECT count(*)::int AS total,
 const USERS = 1_000;
 const TASKS_PER_USER = 100;
 
-interface Filter {
-  completed?: boolean;
-  priority?: string;
-  dueBefore?: string;
-  dueAfter?: string;
-  q?: string;
-}
+type Filter = TaskFilter;
 
 interface Position {
   value: string;
@@ -36,7 +29,7 @@ interface PlanNode {
   Plans?: PlanNode[];
 }
 
-/** The list statement exactly as TasksRepository.list builds it. */
+/** One page, as TasksRepository.list asks for it (without the session check, to read its rows). */
 function listStatement(
   userId: string,
   filter: Filter,
@@ -44,27 +37,12 @@ function listStatement(
   after: Position | undefined,
   limit: number,
 ): { text: string; values: unknown[] } {
-  const spec = sortSpec(sort);
-  const params: unknown[] = [userId];
-  const param = (value: unknown) => `$${params.push(value)}`;
-  const where = ['t.user_id = $1'];
-  if (filter.completed !== undefined) where.push(`t.completed = ${param(filter.completed)}`);
-  if (filter.priority) where.push(`t.priority = ${param(filter.priority)}`);
-  if (filter.dueBefore) where.push(`t.due_date < ${param(filter.dueBefore)}::date`);
-  if (filter.dueAfter) where.push(`t.due_date > ${param(filter.dueAfter)}::date`);
-  if (filter.q) where.push(`${SEARCH_DOCUMENT} @@ websearch_to_tsquery('english'::regconfig, ${param(filter.q)})`);
-  const direction = spec.descending ? 'DESC' : 'ASC';
-  if (after) {
-    where.push(
-      `(${spec.expression}, t.id) ${spec.descending ? '<' : '>'} (${param(after.value)}::${spec.type}, ${param(after.id)}::uuid)`,
-    );
-  }
-  const text = `SELECT ${COLUMNS}, ${spec.cursorValue} AS "cursorValue"
-       FROM tasks t WHERE ${where.join(' AND ')}
-       ORDER BY ${spec.expression} ${direction}, t.id ${direction}
-       LIMIT ${param(limit + 1)}`;
-  return { text, values: params };
+  return pageStatement(userId, { filter, sort: sortSpec(sort), after, limit });
 }
+
+/** The statement the API runs for that page: with the caller's session check folded in. */
+const servedStatement = (...args: Parameters<typeof listStatement>) =>
+  withSessionCheck(listStatement(...args), args[0], randomUUID());
 
 function nodes(plan: PlanNode): PlanNode[] {
   return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
@@ -187,7 +165,7 @@ describe('indexes on tasks', () => {
 
   it.each(CASES)('reads %s of sort=%s with %s without a Seq Scan on tasks', async (page, sort, _name, filter) => {
     const after = page === PAGES[1] ? await positionAfterTen(sampleUserId, sort) : undefined;
-    const { text, values } = listStatement(sampleUserId, filter, sort, after, 20);
+    const { text, values } = servedStatement(sampleUserId, filter, sort, after, 20);
 
     const plan = await explain(text, values);
 
@@ -198,7 +176,7 @@ describe('indexes on tasks', () => {
     'serves sort=%s, first page and next, in index order (no Sort node)',
     async (sort) => {
       for (const after of [undefined, await positionAfterTen(sampleUserId, sort)]) {
-        const { text, values } = listStatement(sampleUserId, {}, sort, after, 20);
+        const { text, values } = servedStatement(sampleUserId, {}, sort, after, 20);
         const plan = await explain(text, values);
         expect(nodes(plan).map((node) => node['Node Type'])).not.toContain('Sort');
         expect(seqScansOnTasks(plan)).toEqual([]);
@@ -216,13 +194,13 @@ describe('indexes on tasks', () => {
       `SELECT split_part(description, ' ', 2) AS word FROM tasks WHERE user_id = $1 AND description IS NOT NULL LIMIT 1`,
       [sampleUserId],
     );
-    const { text, values } = listStatement(sampleUserId, { q: rows[0].word }, '-createdAt', undefined, 20);
+    const { text, values } = servedStatement(sampleUserId, { q: rows[0].word }, '-createdAt', undefined, 20);
     const plan = await explain(text, values);
     expect(nodes(plan).map((node) => node['Index Name'])).toContain('tasks_search_idx');
   });
 });
 
-describe('the copied statements are the ones the service runs', () => {
+describe('the statements are the ones the service runs', () => {
   const page = async (query: Record<string, string | number>) => {
     const res = await t.api
       .get('/api/v1/tasks')
@@ -246,7 +224,13 @@ describe('the copied statements are the ones the service runs', () => {
   });
 
   it('filters at once: the same tasks', async () => {
-    const filter = { completed: false, priority: 'high', dueAfter: utcDate(-60), dueBefore: utcDate(60), q: 'call' };
+    const filter: Filter = {
+      completed: false,
+      priority: 'high',
+      dueAfter: utcDate(-60),
+      dueBefore: utcDate(60),
+      q: 'call',
+    };
     const { text, values } = listStatement(owner.id, filter, 'title', undefined, 100);
     const { rows } = await t.db.pool.query<{ id: string }>(text, values);
     expect(rows.length).toBeGreaterThan(0);

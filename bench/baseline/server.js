@@ -69,11 +69,22 @@ function verifyJwt(header) {
   return { id: claims.sub, sessionId: claims.sid };
 }
 
+const SESSION_ENDED = 'The session has ended; sign in again';
+
 async function authenticate(request) {
   const user = verifyJwt(request.headers.authorization);
   const { rows } = await pool.query(sql.SESSION_CHECK, [user.sessionId, user.id]);
-  if (rows.length === 0) throw new HttpError(401, 'The session has ended; sign in again');
+  if (rows.length === 0) throw new HttpError(401, SESSION_ENDED);
   return user;
+}
+
+/** A read with the session check in the same statement, as TasksRepository runs list and get. */
+async function querySession(user, query) {
+  const { rows } = await pool.query(sql.withSessionCheck(query, user.id, user.sessionId));
+  if (rows[0]?.sessionActive !== true) throw new HttpError(401, SESSION_ENDED);
+  const found = rows.filter((row) => row.id !== null);
+  for (const row of found) delete row.sessionActive;
+  return found;
 }
 
 // src/tasks/task-cursor.ts: base64url(JSON [sort, value, id]) + "." + HMAC, keyed from the JWT secret.
@@ -102,7 +113,7 @@ function decodeCursor(cursor) {
 }
 
 // TasksService.list, for the default sort.
-async function listTasks(userId, query) {
+async function listTasks(user, query) {
   const limit = query.has('limit') ? Number(query.get('limit')) : 20;
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new HttpError(400, 'limit must be 1–100');
   const completed = query.get('completed');
@@ -116,8 +127,9 @@ async function listTasks(userId, query) {
   if (cursor !== null && (!after || after.sort !== sql.SORT.name)) {
     throw new HttpError(400, 'cursor is not one this API issued');
   }
-  const { rows } = await pool.query(
-    sql.listTasks(userId, {
+  const rows = await querySession(
+    user,
+    sql.listTasks(user.id, {
       completed: completed === null ? undefined : completed === 'true',
       q: q !== null && q.trim() !== '' ? q : undefined,
       after,
@@ -138,8 +150,8 @@ function withoutCursorValue(row) {
   return task;
 }
 
-async function findTask(userId, id) {
-  const { rows } = await pool.query(sql.getTask(userId, id));
+async function findTask(user, id) {
+  const rows = await querySession(user, sql.getTask(user.id, id));
   if (!rows[0]) throw new HttpError(404, `Task ${id} not found`);
   return rows[0];
 }
@@ -196,8 +208,7 @@ async function route(request, response) {
   }
   if (pathname === '/api/v1/tasks') {
     if (method === 'GET') {
-      const user = await authenticate(request);
-      return send(response, 200, await listTasks(user.id, url.searchParams));
+      return send(response, 200, await listTasks(verifyJwt(request.headers.authorization), url.searchParams));
     }
     if (method === 'POST') {
       const user = await authenticate(request);
@@ -207,8 +218,8 @@ async function route(request, response) {
   }
   const match = TASK_PATH.exec(pathname);
   if (match && method === 'GET') {
-    const user = await authenticate(request);
-    const task = await findTask(user.id, taskId(match));
+    const user = verifyJwt(request.headers.authorization);
+    const task = await findTask(user, taskId(match));
     return send(response, 200, task, { etag: `"${task.version}"` });
   }
   if (match && method === 'PATCH') {

@@ -5,6 +5,7 @@ export interface Query {
 }
 
 export declare const SESSION_CHECK: string;
+export declare function withSessionCheck(query: Query, userId: string, sessionId: string): Query;
 export declare const SORT: { name: string; expression: string; cursorValue: string; type: string };
 export declare function listTasks(
   userId: string,

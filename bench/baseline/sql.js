@@ -1,7 +1,7 @@
 // The SQL the app runs for the benchmarked task routes, copied statement for statement: the baseline
 // server executes it, and the bench EXPLAINs it. Keep it in step with the app code each part names.
 
-// src/tasks/tasks.repository.ts: COLUMNS and SEARCH_DOCUMENT.
+// src/tasks/task-statements.ts: COLUMNS and SEARCH_DOCUMENT.
 const COLUMNS = `t.id, t.title, t.description, t.completed, t.completed_at AS "completedAt", t.due_date AS "dueDate",
   t.priority, t.created_at AS "createdAt", t.updated_at AS "updatedAt", t.version`;
 const SEARCH_DOCUMENT = `to_tsvector('english'::regconfig, t.title || ' ' || COALESCE(t.description, ''))`;
@@ -14,11 +14,24 @@ const SORT = {
   type: 'timestamptz',
 };
 
-// src/sessions/sessions.service.ts, SessionsService.isActive.
-const SESSION_CHECK =
-  'SELECT 1 FROM sessions s WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()';
+// src/sessions/active-session.ts and SessionsService.isActive (the writes: create and update).
+const activeSession = (sessionId, userId) =>
+  `s.id = ${sessionId} AND s.user_id = ${userId} AND s.revoked_at IS NULL AND s.expires_at > now()`;
+const SESSION_CHECK = `SELECT 1 FROM sessions s WHERE ${activeSession('$1', '$2')}`;
 
-/** TasksRepository.list, default sort; `after` is a decoded cursor `{value, id}`. */
+/** src/tasks/task-statements.ts, withSessionCheck: the reads (list and get) check the session in their own statement. */
+function withSessionCheck({ text, values }, userId, sessionId) {
+  const all = [...values, sessionId, userId];
+  const check = activeSession(`$${all.length - 1}`, `$${all.length}`);
+  return {
+    text: `SELECT a.active AS "sessionActive", r.*
+       FROM (SELECT EXISTS (SELECT 1 FROM sessions s WHERE ${check}) AS active) a
+       LEFT JOIN LATERAL (SELECT * FROM (${text}) q WHERE a.active) r ON true`,
+    values: all,
+  };
+}
+
+/** task-statements.ts listStatement, default sort; `after` is a decoded cursor `{value, id}`. */
 function listTasks(userId, { completed, q, after, limit }) {
   const values = [userId];
   const param = (value) => `$${values.push(value)}`;
@@ -35,7 +48,7 @@ function listTasks(userId, { completed, q, after, limit }) {
   return { text, values };
 }
 
-/** TasksRepository.findOne. */
+/** task-statements.ts findOneStatement. */
 const getTask = (userId, id) => ({
   text: `SELECT ${COLUMNS} FROM tasks t WHERE t.id = $1 AND t.user_id = $2`,
   values: [id, userId],
@@ -80,4 +93,4 @@ function updateTask(userId, id, changes) {
   };
 }
 
-module.exports = { SESSION_CHECK, SORT, listTasks, getTask, insertTask, updateTask };
+module.exports = { SESSION_CHECK, SORT, withSessionCheck, listTasks, getTask, insertTask, updateTask };

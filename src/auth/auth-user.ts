@@ -2,4 +2,9 @@
 export interface AuthUser {
   id: string;
   sessionId: string;
+  /**
+   * Set while the session is not yet checked, on routes whose own statement checks it
+   * (see SessionCheckedByQuery); `confirmSession` clears it.
+   */
+  sessionPending?: boolean;
 }

@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/configuration';
 import { SessionsService } from '../sessions/sessions.service';
 import type { AuthUser } from './auth-user';
 import { jwtKey } from './jwt-key';
+import { isSessionCheckDeferred, SESSION_ENDED } from './session-in-query';
 import type { AccessTokenClaims } from './token.service';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -29,17 +30,18 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
       issuer: auth.issuer,
       audience: auth.audience,
       ignoreExpiration: false,
+      passReqToCallback: true,
     });
   }
 
-  async validate(claims: Partial<AccessTokenClaims>): Promise<AuthUser> {
+  async validate(request: object, claims: Partial<AccessTokenClaims>): Promise<AuthUser> {
     const { sub, sid } = claims;
     if (typeof sub !== 'string' || typeof sid !== 'string' || !UUID.test(sub) || !UUID.test(sid)) {
       throw new UnauthorizedException('The access token is malformed');
     }
-    if (!(await this.sessions.isActive(sid, sub))) {
-      throw new UnauthorizedException('The session has ended; sign in again');
-    }
+    // The route's own statement checks the session (SessionCheckedByQuery).
+    if (isSessionCheckDeferred(request)) return { id: sub, sessionId: sid, sessionPending: true };
+    if (!(await this.sessions.isActive(sid, sub))) throw new UnauthorizedException(SESSION_ENDED);
     return { id: sub, sessionId: sid };
   }
 }

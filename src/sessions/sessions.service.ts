@@ -6,6 +6,9 @@ import { v7 as uuidv7 } from 'uuid';
 import type { AppConfig } from '../config/configuration';
 import { decodeRefreshToken, encodeRefreshToken, hashSecret, newRefreshToken } from './refresh-token';
 import { Session } from './session.entity';
+import { activeSession } from './active-session';
+
+const ACTIVE_SESSION = activeSession('$1', '$2');
 
 export interface ClientInfo {
   userAgent?: string;
@@ -94,11 +97,12 @@ export class SessionsService {
 
   /** Whether an access token's session still stands: not revoked, not expired, its user not deleted. */
   async isActive(sessionId: string, userId: string): Promise<boolean> {
-    // Runs on every authenticated request: fixed SQL, so no query builder work per call.
-    const rows: unknown[] = await this.sessions.query(
-      'SELECT 1 FROM sessions s WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()',
-      [sessionId, userId],
-    );
+    // Runs on every authenticated request that does not check the session in its own statement (the task
+    // reads do): fixed SQL, so no query builder work per call.
+    const rows: unknown[] = await this.sessions.query(`SELECT 1 FROM sessions s WHERE ${ACTIVE_SESSION}`, [
+      sessionId,
+      userId,
+    ]);
     return rows.length > 0;
   }
 

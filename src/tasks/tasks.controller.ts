@@ -32,6 +32,7 @@ import { RouteSchema } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
+import { SessionCheckedByQuery } from '../auth/session-in-query';
 import { ProblemDetailsDto, ValidationProblemDto } from '../http/problem-details';
 import { RequireBody } from '../http/require-body.pipe';
 import { CreateTaskDto } from './dto/create-task.dto';
@@ -85,10 +86,11 @@ export class TasksController {
 
   /** Lists the caller's tasks, filtered and sorted, one keyset page at a time. */
   @Get()
+  @SessionCheckedByQuery()
   @RouteSchema(TASK_PAGE_RESPONSE)
   @ApiOkResponse({ type: TaskPageDto })
   list(@CurrentUser() user: AuthUser, @Query() query: ListTasksQueryDto): Promise<TaskPageDto> {
-    return this.tasks.list(user.id, query);
+    return this.tasks.list(user, query);
   }
 
   /** Counts of the caller's tasks. */
@@ -99,6 +101,7 @@ export class TasksController {
   }
 
   @Get(':id')
+  @SessionCheckedByQuery()
   @RouteSchema(taskResponse(200))
   @ApiOkResponse({ type: TaskDto, description: 'The task, with its `ETag`.' })
   @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No such task, or not yours.' })
@@ -107,7 +110,7 @@ export class TasksController {
     @Param('id', TASK_ID) id: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TaskDto> {
-    return withTaskHeaders(reply, await this.tasks.findOne(user.id, id));
+    return withTaskHeaders(reply, await this.tasks.findOne(user, id));
   }
 
   /** Changes some fields; `null` clears `description` or `dueDate`. */

@@ -5,32 +5,23 @@ import type { CreateTaskDto } from './dto/create-task.dto';
 import type { TaskDto } from './dto/task.dto';
 import type { TaskStatsDto } from './dto/task-stats.dto';
 import type { UpdateTaskDto } from './dto/update-task.dto';
-import type { Priority } from './task.entity';
-import type { SortSpec } from './task-sort';
-
-/** Exactly the columns a TaskDto needs, named as its fields. */
-const COLUMNS = `t.id, t.title, t.description, t.completed, t.completed_at AS "completedAt", t.due_date AS "dueDate",
-  t.priority, t.created_at AS "createdAt", t.updated_at AS "updatedAt", t.version`;
-
-// Must match the expression of the tasks_search_idx GIN index, or the index is not used.
-const SEARCH_DOCUMENT = `to_tsvector('english'::regconfig, t.title || ' ' || COALESCE(t.description, ''))`;
-
-export interface TaskFilter {
-  completed?: boolean;
-  priority?: Priority;
-  dueBefore?: string;
-  dueAfter?: string;
-  q?: string;
-}
-
-export interface ListRequest {
-  filter: TaskFilter;
-  sort: SortSpec;
-  after?: { value: string; id: string };
-  limit: number;
-}
+import type { AuthUser } from '../auth/auth-user';
+import {
+  COLUMNS,
+  findOneStatement,
+  listStatement,
+  type ListRequest,
+  type Statement,
+  withSessionCheck,
+} from './task-statements';
 
 type Row = TaskDto & { cursorValue?: string };
+
+/** A read folded with the caller's session check: `active` false means the session has ended. */
+export interface SessionRead<T> {
+  active: boolean;
+  result: T;
+}
 
 /**
  * Every statement on `tasks`, as parameterized SQL with explicit columns, and each one scoped by the
@@ -58,38 +49,16 @@ export class TasksRepository {
     return rows[0];
   }
 
-  async findOne(userId: string, id: string): Promise<TaskDto | undefined> {
-    const rows: TaskDto[] = await this.dataSource.query(
-      `SELECT ${COLUMNS} FROM tasks t WHERE t.id = $1 AND t.user_id = $2`,
-      [id, userId],
-    );
-    return rows[0];
+  /** One of the caller's tasks, in the same statement as the check of the caller's session. */
+  async findOne(user: AuthUser, id: string): Promise<SessionRead<TaskDto | undefined>> {
+    const { active, rows } = await this.inSession<TaskDto>(user, findOneStatement(user.id, id));
+    return { active, result: rows[0] };
   }
 
-  /** One page in keyset order, fetching one extra row to learn whether another page follows. */
-  async list(userId: string, { filter, sort, after, limit }: ListRequest): Promise<{ rows: Row[]; more: boolean }> {
-    const params: unknown[] = [userId];
-    const param = (value: unknown) => `$${params.push(value)}`;
-    const where = ['t.user_id = $1'];
-    if (filter.completed !== undefined) where.push(`t.completed = ${param(filter.completed)}`);
-    if (filter.priority) where.push(`t.priority = ${param(filter.priority)}`);
-    if (filter.dueBefore) where.push(`t.due_date < ${param(filter.dueBefore)}::date`);
-    if (filter.dueAfter) where.push(`t.due_date > ${param(filter.dueAfter)}::date`);
-    if (filter.q) where.push(`${SEARCH_DOCUMENT} @@ websearch_to_tsquery('english'::regconfig, ${param(filter.q)})`);
-    const direction = sort.descending ? 'DESC' : 'ASC';
-    if (after) {
-      where.push(
-        `(${sort.expression}, t.id) ${sort.descending ? '<' : '>'} (${param(after.value)}::${sort.type}, ${param(after.id)}::uuid)`,
-      );
-    }
-    const rows: Row[] = await this.dataSource.query(
-      `SELECT ${COLUMNS}, ${sort.cursorValue} AS "cursorValue"
-       FROM tasks t WHERE ${where.join(' AND ')}
-       ORDER BY ${sort.expression} ${direction}, t.id ${direction}
-       LIMIT ${param(limit + 1)}`,
-      params,
-    );
-    return { rows: rows.slice(0, limit), more: rows.length > limit };
+  /** One page in keyset order, in the same statement as the check of the caller's session. */
+  async list(user: AuthUser, request: ListRequest): Promise<SessionRead<{ rows: Row[]; more: boolean }>> {
+    const { active, rows } = await this.inSession<Row>(user, listStatement(user.id, request));
+    return { active, result: { rows: rows.slice(0, request.limit), more: rows.length > request.limit } };
   }
 
   /** Counts in one pass over the owner's (user_id, completed, due_date) index. */
@@ -157,6 +126,18 @@ export class TasksRepository {
       userId,
     ]);
     return rows.length > 0;
+  }
+
+  private async inSession<T extends { id: string }>(
+    user: AuthUser,
+    statement: Statement,
+  ): Promise<{ active: boolean; rows: T[] }> {
+    const { text, values } = withSessionCheck(statement, user.id, user.sessionId);
+    const rows: (T & { sessionActive: boolean })[] = await this.dataSource.query(text, values);
+    return {
+      active: rows[0]?.sessionActive === true,
+      rows: rows.filter((row) => row.id !== null).map(({ sessionActive: _active, ...row }) => row as unknown as T),
+    };
   }
 
   private async updateWhere(set: string[], params: unknown[], versions?: number[]): Promise<TaskDto | undefined> {

@@ -1,6 +1,8 @@
 import { BadRequestException, Injectable, NotFoundException, PreconditionFailedException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { v7 as uuidv7 } from 'uuid';
+import type { AuthUser } from '../auth/auth-user';
+import { confirmSession } from '../auth/session-in-query';
 import type { AppConfig } from '../config/configuration';
 import type { CreateTaskDto } from './dto/create-task.dto';
 import type { ListTasksQueryDto } from './dto/list-tasks-query.dto';
@@ -45,7 +47,7 @@ export class TasksService {
   }
 
   async list(
-    userId: string,
+    user: AuthUser,
     { completed, priority, dueBefore, dueAfter, q, sort, limit, cursor }: ListTasksQueryDto,
   ): Promise<TaskPageDto> {
     const after = cursor === undefined ? undefined : this.cursors.decode(cursor);
@@ -54,12 +56,14 @@ export class TasksService {
       throw new BadRequestException(`cursor belongs to sort=${after.sort}, not sort=${sort}`);
 
     const spec = sortSpec(sort);
-    const { rows, more } = await this.tasks.list(userId, {
+    const { active, result } = await this.tasks.list(user, {
       filter: { completed, priority, dueBefore, dueAfter, q },
       sort: spec,
       after,
       limit,
     });
+    confirmSession(user, active);
+    const { rows, more } = result;
     const last = rows.at(-1);
     return {
       items: rows.map(({ cursorValue: _cursorValue, ...task }) => task),
@@ -71,8 +75,10 @@ export class TasksService {
     return this.tasks.stats(userId);
   }
 
-  async findOne(userId: string, id: string): Promise<TaskDto> {
-    return (await this.tasks.findOne(userId, id)) ?? notFound(id);
+  async findOne(user: AuthUser, id: string): Promise<TaskDto> {
+    const { active, result } = await this.tasks.findOne(user, id);
+    confirmSession(user, active);
+    return result ?? notFound(id);
   }
 
   async update(userId: string, id: string, changes: UpdateTaskDto, versions?: number[]): Promise<TaskDto> {
