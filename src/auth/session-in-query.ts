@@ -1,6 +1,7 @@
 import {
   type CallHandler,
   type ExecutionContext,
+  HttpException,
   Injectable,
   type NestInterceptor,
   SetMetadata,
@@ -33,9 +34,9 @@ export function confirmSession(user: AuthUser, active: boolean): void {
 }
 
 /**
- * For a request whose session is still unconfirmed when it ends (validation or a bad cursor failed before
- * the route's statement ran, or a route forgot to confirm), checks the session then: an ended session
- * gets the 401 the guard would have given, never a 400, a 404 or data.
+ * For a request whose session is still unconfirmed when it ends with a 4xx (validation or a bad cursor
+ * failed before the route's statement ran) or with data (a route forgot to confirm), checks the session
+ * then: an ended session gets the 401 the guard would have given, never a 400, a 404 or data.
  */
 @Injectable()
 export class PendingSessionInterceptor implements NestInterceptor {
@@ -53,7 +54,13 @@ export class PendingSessionInterceptor implements NestInterceptor {
         await settle();
         return value;
       }),
-      catchError((error: unknown) => from(settle()).pipe(mergeMap(() => throwError(() => error)))),
+      // Only a 4xx could tell an ended session something; a database failure (503) must not wait for a
+      // second statement on a database that is not answering.
+      catchError((error: unknown) =>
+        isClientError(error) ? from(settle()).pipe(mergeMap(() => throwError(() => error))) : throwError(() => error),
+      ),
     );
   }
 }
+
+const isClientError = (error: unknown): boolean => error instanceof HttpException && error.getStatus() < 500;
