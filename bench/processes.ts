@@ -13,6 +13,8 @@ export const ROOT = join(__dirname, '..');
 export interface BenchDatabase {
   url: string;
   describe: string;
+  /** The postmaster's pid when the server runs on this machine (embedded), for its CPU time. */
+  serverPid?: number;
   stop(): Promise<void>;
 }
 
@@ -35,8 +37,10 @@ export async function startDatabase(externalUrl: string | undefined): Promise<Be
   const parent = await mkdtemp(join(tmpdir(), 'tasks-api-bench-'));
   await chmod(parent, 0o755); // as root, the server runs as `postgres` and must reach its folder
   const server = await startEmbeddedPostgres({ dataDir: join(parent, 'pg'), port: 0, persistent: false });
+  const serverPid = Number(readFileSync(join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   return {
     url: server.url,
+    serverPid: Number.isInteger(serverPid) && serverPid > 0 ? serverPid : undefined,
     describe: `embedded PostgreSQL on 127.0.0.1:${server.port} (throw-away cluster in ${parent})`,
     stop: async () => {
       await server.stop();

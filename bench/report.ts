@@ -4,10 +4,18 @@ export interface AppResult extends LoadResult {
   peakRss: number;
 }
 
+/** CPU microseconds per answered request; undefined where it could not be read (not Linux, remote database). */
+export interface CpuPerRequest {
+  process?: number;
+  database?: number;
+}
+
 export interface ScenarioRun {
   scenario: Scenario;
   app: AppResult;
   baseline?: LoadResult;
+  appCpu?: CpuPerRequest;
+  baselineCpu?: CpuPerRequest;
 }
 
 export interface Interference {
@@ -97,6 +105,33 @@ function scenarioTable(runs: ScenarioRun[]): string[] {
   ];
 }
 
+const micros = (value?: number) => (value === undefined ? '—' : value.toFixed(0));
+
+function cpuTable(runs: ScenarioRun[]): string[] {
+  const rows = runs.filter((run) => run.appCpu?.process !== undefined);
+  if (rows.length === 0) return [];
+  const total = (cpu?: CpuPerRequest) =>
+    cpu?.process === undefined || cpu.database === undefined ? undefined : cpu.process + cpu.database;
+  return [
+    '## CPU per request',
+    '',
+    'CPU time per answered request in µs, read from /proc over the measured windows of each target: the server ' +
+      'process itself, and the PostgreSQL server (all its processes) while that target was being driven. Unlike ' +
+      "req/s these hardly move with the machine's load; the last column is the req/s ratio a CPU-bound machine " +
+      'would show (baseline µs / app µs, database included).',
+    '',
+    '| scenario | app µs | baseline µs | database µs for app | database µs for baseline | baseline total / app total |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows.map(({ scenario, appCpu, baselineCpu }) => {
+      const app = total(appCpu);
+      const base = total(baselineCpu);
+      const cpuRatio = app !== undefined && base !== undefined && app > 0 ? ratio(base / app) : '—';
+      return `| ${scenario.name} | ${micros(appCpu?.process)} | ${micros(baselineCpu?.process)} | ${micros(appCpu?.database)} | ${micros(baselineCpu?.database)} | ${cpuRatio} |`;
+    }),
+    '',
+  ];
+}
+
 function targetLines(report: Report): string[] {
   const lines: string[] = [];
   const ratios = report.runs.filter((run) => run.scenario.kind !== 'login' && run.baseline);
@@ -147,6 +182,7 @@ export function renderReport(report: Report): string {
   const out = [`# ${report.title}`, '', ...report.setup.map((line) => `- ${line}`), ''];
   out.push('## Scenarios', '', ...scenarioTable(report.runs), '');
   out.push(...report.runs.map((run) => `- **${run.scenario.name}**: ${run.scenario.describe}`), '');
+  out.push(...cpuTable(report.runs));
 
   if (report.interference) {
     const { idle, underLogin, login, connections, loginConnections } = report.interference;

@@ -11,6 +11,7 @@ import { Client } from 'pg';
 import { loadConfig } from '../src/config/configuration';
 import { EnvironmentVariables } from '../src/config/env.validation';
 import { runMigrations } from '../src/database/run-migrations';
+import { CpuMeter, processCpuSeconds, processTreeCpuSeconds } from './cpu';
 import { formatProfile, summarizeProfile } from './cpu-profile';
 import { explainHotQueries, renderPlans } from './explain';
 import {
@@ -28,7 +29,15 @@ import {
   scenarios,
 } from './load';
 import { ROOT, RssSampler, type Server, startDatabase, startServer } from './processes';
-import { type AppResult, type Report, renderReport, type ScenarioRun, type Scaling, type Soak } from './report';
+import {
+  type AppResult,
+  type CpuPerRequest,
+  type Report,
+  renderReport,
+  type ScenarioRun,
+  type Scaling,
+  type Soak,
+} from './report';
 import { BENCH_PASSWORD, emailOf, seedTasks, seedUsers } from './seed';
 
 const HELP = `npm run bench -- [options]
@@ -45,7 +54,7 @@ const HELP = `npm run bench -- [options]
   --soak S              seconds of the RSS soak, 0 to skip (default 60)
   --no-baseline         drive the app only
   --profile             run the app under --cpu-prof and summarise the profile
-  --app-node-options S  extra node flags for the app, e.g. "--max-semi-space-size=8"
+  --app-node-options=S  extra node flags for the app, e.g. --app-node-options=--max-semi-space-size=8
 BENCH_DATABASE_URL=postgres://… uses that server (database tasks_bench, re-created) instead of an embedded one.
 App variables set in the environment (DB_POOL_MAX, LOG_LEVEL, …) are passed on to the app and the baseline.`;
 
@@ -276,6 +285,11 @@ async function main(): Promise<void> {
     const load = { connections: options.connections, duration: options.duration };
     let peakRss = 0;
 
+    const cpuMeter = (target: Server) =>
+      new CpuMeter({
+        process: () => processCpuSeconds(target.pid),
+        database: () => (database.serverPid === undefined ? undefined : processTreeCpuSeconds(database.serverPid)),
+      });
     const runApp = async (requests: Scenario['requests'], connections = options.connections): Promise<AppResult> => {
       if (options.warmup > 0) await fire(app.url, requests(), { connections, duration: options.warmup });
       const sampler = new RssSampler(app.pid);
@@ -293,15 +307,18 @@ async function main(): Promise<void> {
         if (options.warmup > 0) await fire(target.url, scenario.requests(), { ...load, duration: options.warmup });
       }
       const raw = new Map<Server, RawRun[]>(targets.map((target) => [target, []]));
+      const cpu = new Map(targets.map((target) => [target, cpuMeter(target)]));
       let appPeak = 0;
       for (let round = 0; round < options.rounds; round++) {
         for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
           const sampler = target === app ? new RssSampler(app.pid) : undefined;
+          cpu.get(target)!.start();
           raw
             .get(target)!
             .push(
               await fireRaw(target.url, scenario.requests(), { ...load, duration: options.duration / options.rounds }),
             );
+          cpu.get(target)!.stop();
           if (sampler) appPeak = Math.max(appPeak, sampler.stop().peak);
         }
       }
@@ -309,7 +326,13 @@ async function main(): Promise<void> {
       const appResult: AppResult = { ...combine(app.url, raw.get(app)!, options.connections), peakRss: appPeak };
       const baselineResult =
         baseline && raw.has(baseline) ? combine(baseline.url, raw.get(baseline)!, options.connections) : undefined;
-      const run: ScenarioRun = { scenario, app: appResult, baseline: baselineResult };
+      const run: ScenarioRun = {
+        scenario,
+        app: appResult,
+        baseline: baselineResult,
+        appCpu: perRequest(cpu.get(app)!, appResult.requests),
+        baselineCpu: baseline && baselineResult ? perRequest(cpu.get(baseline)!, baselineResult.requests) : undefined,
+      };
       const ratio = baselineResult ? ` (baseline ${baselineResult.requestsPerSecond.toFixed(0)} req/s)` : '';
       log(
         `${scenario.name}: app ${run.app.requestsPerSecond.toFixed(0)} req/s, p50 ${run.app.p50} ms, p99 ${run.app.p99} ms, ` +
@@ -450,6 +473,13 @@ async function main(): Promise<void> {
 function statuses(result: LoadResult): string {
   const other = Object.entries(result.statusCodes).filter(([code]) => !code.startsWith('2'));
   return other.length ? ` (${other.map(([code, count]) => `${count}× ${code}`).join(', ')})` : '';
+}
+
+/** CPU microseconds per answered request, of the server process and of the database. */
+function perRequest(meter: CpuMeter<'process' | 'database'>, requests: number): CpuPerRequest {
+  const micros = (seconds: number | undefined) =>
+    seconds === undefined || requests === 0 ? undefined : (seconds * 1e6) / requests;
+  return { process: micros(meter.seconds('process')), database: micros(meter.seconds('database')) };
 }
 
 function median(values: number[]): number {
