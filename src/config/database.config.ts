@@ -21,6 +21,8 @@ export interface DatabaseConfig {
   pool: PoolConfig;
   statementTimeoutMs: number;
   idleInTransactionTimeoutMs: number;
+  /** Run the hot queries as named prepared statements (see src/database/sql.ts). */
+  preparedStatements: boolean;
   applicationName: string;
   startupRetryMs: number;
   embedded: { port: number; dataDir: string };
@@ -42,6 +44,7 @@ export function databaseConfig(env: EnvironmentVariables): DatabaseConfig {
     },
     statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
     idleInTransactionTimeoutMs: env.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    preparedStatements: env.DB_PREPARED_STATEMENTS,
     applicationName: env.DB_APPLICATION_NAME,
     startupRetryMs: env.DB_STARTUP_RETRY_MS,
     embedded: { port: env.EMBEDDED_PG_PORT, dataDir: env.EMBEDDED_PG_DATA_DIR },

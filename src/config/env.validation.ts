@@ -133,6 +133,11 @@ export class EnvironmentVariables {
   @Max(3_600_000)
   DB_KEEPALIVE_DELAY_MS = 10_000;
 
+  /** Named (prepared) statements for the hot queries; switched off by itself behind a pooler that drops them. */
+  @toBool()
+  @IsBoolean()
+  DB_PREPARED_STATEMENTS = true;
+
   @IsString()
   @MinLength(1)
   @MaxLength(63)

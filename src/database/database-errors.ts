@@ -1,3 +1,4 @@
+import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
 import { PoolSaturatedError } from './guarded-pool';
 
@@ -44,4 +45,10 @@ export function classifyDatabaseError(error: unknown): DatabaseFailure | undefin
   if (cause.message === 'Query read timeout') return 'timeout';
   if (CLIENT_MESSAGES.some((message) => cause.message.startsWith(message))) return 'unavailable';
   return undefined;
+}
+
+/** The SQLSTATE of an error PostgreSQL raised, whether it came through TypeORM or straight from node-postgres. */
+export function sqlState(error: unknown): string | undefined {
+  const cause = error instanceof QueryFailedError ? (error.driverError as unknown) : error;
+  return cause instanceof DatabaseError ? cause.code : undefined;
 }

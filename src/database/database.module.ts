@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/configuration';
 import { classifyDatabaseError } from './database-errors';
 import { DatabaseProbe } from './database.probe';
 import { buildDataSourceOptions } from './data-source.options';
+import { Sql } from './sql';
 
 const RETRY_DELAY_MS = 2_000;
 
@@ -35,7 +36,7 @@ const RETRY_DELAY_MS = 2_000;
       },
     }),
   ],
-  providers: [DatabaseProbe],
-  exports: [DatabaseProbe],
+  providers: [DatabaseProbe, Sql],
+  exports: [DatabaseProbe, Sql],
 })
 export class DatabaseModule {}

@@ -1,8 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
-import { QueryFailedError } from 'typeorm';
-import { classifyDatabaseError, type DatabaseFailure } from '../database/database-errors';
+import { classifyDatabaseError, type DatabaseFailure, sqlState } from '../database/database-errors';
 import { DatabaseProbe } from '../database/database.probe';
 import { sendProblem } from './problem-details';
 import { RateLimitedException } from './rate-limited.exception';
@@ -75,21 +74,19 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       if (failure !== 'saturated') this.database.invalidate();
       return DATABASE_PROBLEMS[failure];
     }
-    if (exception instanceof QueryFailedError) {
-      const code = (exception.driverError as { code?: string }).code;
-      // Races the services do not pre-check (a concurrent insert of the same key, a parent row deleted
-      // in between) are conflicts, not crashes.
-      if (code === '23505' || code === '23503') {
-        return { status: 409, detail: 'The request conflicts with the current state of the resource' };
-      }
-      // Text PostgreSQL cannot store, such as a NUL character (\u0000) in a string: the client's input.
-      if (code === '22021' || code === '22P05') {
-        return { status: 400, detail: 'The request contains characters that cannot be stored (e.g. \\u0000)' };
-      }
+    const code = sqlState(exception);
+    // Races the services do not pre-check (a concurrent insert of the same key, a parent row deleted in
+    // between) are conflicts, not crashes.
+    if (code === '23505' || code === '23503') {
+      return { status: 409, detail: 'The request conflicts with the current state of the resource' };
     }
-    const { statusCode, code } = (exception ?? {}) as { statusCode?: unknown; code?: unknown };
+    // Text PostgreSQL cannot store, such as a NUL character (\u0000) in a string: the client's input.
+    if (code === '22021' || code === '22P05') {
+      return { status: 400, detail: 'The request contains characters that cannot be stored (e.g. \\u0000)' };
+    }
+    const { statusCode, code: fastifyCode } = (exception ?? {}) as { statusCode?: unknown; code?: unknown };
     if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-      const known = typeof code === 'string' ? FASTIFY_DETAILS[code] : undefined;
+      const known = typeof fastifyCode === 'string' ? FASTIFY_DETAILS[fastifyCode] : undefined;
       const fallback = exception instanceof SyntaxError ? FASTIFY_DETAILS.FST_ERR_CTP_INVALID_JSON_BODY : undefined;
       return { status: statusCode, detail: known ?? fallback ?? STATUS_CODES[statusCode] ?? 'Bad request' };
     }
@@ -124,14 +121,13 @@ function fromHttpException(exception: HttpException): Problem {
   };
 }
 
-// Only what helps debugging: never a QueryFailedError's parameters, which may hold secrets.
+// Only what helps debugging: never a statement's parameters, which may hold secrets.
 function describeError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { message: String(error) };
-  const driverCode = error instanceof QueryFailedError ? (error.driverError as { code?: string }).code : undefined;
   return {
     type: error.name,
     message: error.message,
-    code: driverCode ?? (error as { code?: unknown }).code,
+    code: sqlState(error) ?? (error as { code?: unknown }).code,
     stack: error.stack,
   };
 }

@@ -4,11 +4,12 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import type { AppConfig } from '../config/configuration';
+import { Sql } from '../database/sql';
 import { decodeRefreshToken, encodeRefreshToken, hashSecret, newRefreshToken } from './refresh-token';
 import { Session } from './session.entity';
 import { activeSession } from './active-session';
 
-const ACTIVE_SESSION = activeSession('$1', '$2');
+const ACTIVE_SESSION_CHECK = `SELECT 1 FROM sessions s WHERE ${activeSession('$1', '$2')}`;
 
 export interface ClientInfo {
   userAgent?: string;
@@ -32,6 +33,7 @@ export class SessionsService {
 
   constructor(
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    private readonly sql: Sql,
     config: ConfigService<AppConfig, true>,
   ) {
     this.ttlMs = config.get('auth', { infer: true }).refreshTokenTtlS * 1000;
@@ -98,12 +100,9 @@ export class SessionsService {
   /** Whether an access token's session still stands: not revoked, not expired, its user not deleted. */
   async isActive(sessionId: string, userId: string): Promise<boolean> {
     // Runs on every authenticated request that does not check the session in its own statement (the task
-    // reads do): fixed SQL, so no query builder work per call.
-    const rows: unknown[] = await this.sessions.query(`SELECT 1 FROM sessions s WHERE ${ACTIVE_SESSION}`, [
-      sessionId,
-      userId,
-    ]);
-    return rows.length > 0;
+    // routes do), as a prepared statement.
+    const { rowCount } = await this.sql.query({ text: ACTIVE_SESSION_CHECK, values: [sessionId, userId] });
+    return rowCount > 0;
   }
 
   async revoke(sessionId: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
+import { sqlState } from '../database/database-errors';
 import { v7 as uuidv7 } from 'uuid';
 import { SessionsService } from '../sessions/sessions.service';
 import type { ChangePasswordDto } from './dto/change-password.dto';
@@ -72,7 +73,7 @@ export class UsersService {
 }
 
 function rethrowEmailTaken(error: unknown): never {
-  if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505') {
+  if (sqlState(error) === '23505') {
     throw new ConflictException(EMAIL_TAKEN);
   }
   throw error;
