@@ -23,20 +23,25 @@ export async function explainHotQueries(
   const firstPage = sql.listTasks(user.id, { limit: pageLimit });
   const { rows } = await db.query<{ id: string; cursorValue: string }>(firstPage.text, firstPage.values);
   const last = rows[Math.min(pageLimit, rows.length) - 1];
-  const inSession = (query: sql.Query) => sql.withSessionCheck(query, user.id, sessionId);
+  const inSession = (statement: sql.Gated) => sql.withSessionCheck(statement, user.id, sessionId);
   const statements: [string, sql.Query, boolean][] = [
-    ['session check (create, update)', { text: sql.SESSION_CHECK, values: [sessionId, user.id] }, false],
-    ['list', inSession(sql.listTasks(user.id, { limit: 20 })), false],
-    ['filter', inSession(sql.listTasks(user.id, { completed: false, limit: 20 })), false],
-    ['search', inSession(sql.listTasks(user.id, { q: SEARCH_TERMS[0], limit: 20 })), false],
+    ['list', inSession((gate) => sql.listTasks(user.id, { limit: 20 }, gate)), false],
+    ['filter', inSession((gate) => sql.listTasks(user.id, { completed: false, limit: 20 }, gate)), false],
+    ['search', inSession((gate) => sql.listTasks(user.id, { q: SEARCH_TERMS[0], limit: 20 }, gate)), false],
     [
       'page 2',
-      inSession(sql.listTasks(user.id, { after: last && { value: last.cursorValue, id: last.id }, limit: pageLimit })),
+      inSession((gate) =>
+        sql.listTasks(user.id, { after: last && { value: last.cursorValue, id: last.id }, limit: pageLimit }, gate),
+      ),
       false,
     ],
-    ['get', inSession(sql.getTask(user.id, taskId)), false],
-    ['update', sql.updateTask(user.id, taskId, { completed: true })!, true],
-    ['create', sql.insertTask(uuidv7(), user.id, { title: 'Explained task', priority: 'high' }), true],
+    ['get', inSession((gate) => sql.getTask(user.id, taskId, gate)), false],
+    ['update', inSession((gate) => sql.updateTask(user.id, taskId, { completed: true }, gate)!), true],
+    [
+      'create',
+      inSession((gate) => sql.insertTask(uuidv7(), user.id, { title: 'Explained task', priority: 'high' }, gate)),
+      true,
+    ],
   ];
   const plans: Plan[] = [];
   for (const [name, query, write] of statements) {

@@ -249,6 +249,7 @@ async function main(): Promise<void> {
       DB_POOL_MAX: String(config.database.pool.max),
       DB_STATEMENT_TIMEOUT_MS: String(config.database.statementTimeoutMs),
       DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: String(config.database.idleInTransactionTimeoutMs),
+      DB_PREPARED_STATEMENTS: String(config.database.preparedStatements),
     };
     const baseline = useBaseline
       ? await startServer('baseline', [join(ROOT, 'bench', 'baseline', 'server.js')], baselineEnv, '/health', work)

@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { registerPendingSessionCheck } from './auth/session-in-query';
 import type { AppConfig } from './config/configuration';
 import { BODY_LIMIT_BYTES, registerJsonBodyParser } from './http/json-body-parser';
 import { clientErrorHandler, frameworkErrors } from './http/framework-errors';
@@ -11,6 +12,7 @@ import { requestId } from './http/request-id';
 import { ShutdownState } from './http/shutdown-state';
 import { setupSwagger } from './http/swagger';
 import { MetricsService } from './metrics/metrics.service';
+import { SessionsService } from './sessions/sessions.service';
 
 export const API_PREFIX = 'api/v1';
 
@@ -40,6 +42,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const fastify = app.getHttpAdapter().getInstance();
   registerJsonBodyParser(fastify);
   registerAccessLog(fastify, logger);
+  registerPendingSessionCheck(fastify, app.get(SessionsService));
   const shutdown = app.get(ShutdownState);
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);

@@ -36,13 +36,14 @@ function listStatement(
   sort: Sort,
   after: Position | undefined,
   limit: number,
+  gate?: string,
 ): { text: string; values: unknown[] } {
-  return pageStatement(userId, { filter, sort: sortSpec(sort), after, limit });
+  return pageStatement(userId, { filter, sort: sortSpec(sort), after, limit }, gate);
 }
 
 /** The statement the API runs for that page: with the caller's session check folded in. */
-const servedStatement = (...args: Parameters<typeof listStatement>) =>
-  withSessionCheck(listStatement(...args), args[0], randomUUID());
+const servedStatement = (userId: string, filter: Filter, sort: Sort, after: Position | undefined, limit: number) =>
+  withSessionCheck((gate) => listStatement(userId, filter, sort, after, limit, gate), userId, randomUUID());
 
 function nodes(plan: PlanNode): PlanNode[] {
   return [plan, ...(plan.Plans ?? []).flatMap(nodes)];

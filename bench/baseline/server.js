@@ -4,7 +4,7 @@
 // only the parameters the bench sends are handled, and validation is the minimum that keeps SQL sane.
 //
 // Environment: DATABASE_URL, JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, DB_POOL_MAX, DB_STATEMENT_TIMEOUT_MS,
-// DB_IDLE_IN_TRANSACTION_TIMEOUT_MS, HOST, PORT (the bench passes the values the app runs with).
+// DB_IDLE_IN_TRANSACTION_TIMEOUT_MS, DB_PREPARED_STATEMENTS, HOST, PORT (the bench passes the values the app runs with).
 const { Buffer } = require('node:buffer');
 const { createHmac, randomUUID, timingSafeEqual } = require('node:crypto');
 const { createServer } = require('node:http');
@@ -17,6 +17,7 @@ const env = process.env;
 const SECRET = env.JWT_SECRET;
 const ISSUER = env.JWT_ISSUER || 'tasks-api';
 const AUDIENCE = env.JWT_AUDIENCE || 'tasks-api';
+const PREPARED = env.DB_PREPARED_STATEMENTS !== 'false';
 
 // As src/database/data-source.options.ts: dates stay "YYYY-MM-DD", same pool size and timeouts.
 const types = new pg.TypeOverrides();
@@ -71,20 +72,12 @@ function verifyJwt(header) {
 
 const SESSION_ENDED = 'The session has ended; sign in again';
 
-async function authenticate(request) {
-  const user = verifyJwt(request.headers.authorization);
-  const { rows } = await pool.query(sql.SESSION_CHECK, [user.sessionId, user.id]);
-  if (rows.length === 0) throw new HttpError(401, SESSION_ENDED);
-  return user;
-}
-
-/** A read with the session check in the same statement, as TasksRepository runs list and get. */
-async function querySession(user, query) {
-  const { rows } = await pool.query(sql.withSessionCheck(query, user.id, user.sessionId));
+/** A statement gated by the session check in the same round trip, as TasksRepository runs every task route. */
+async function inSession(user, statement) {
+  const query = sql.withSessionCheck(statement, user.id, user.sessionId);
+  const { rows } = await pool.query(PREPARED ? sql.prepared(query) : query);
   if (rows[0]?.sessionActive !== true) throw new HttpError(401, SESSION_ENDED);
-  const found = rows.filter((row) => row.id !== null);
-  for (const row of found) delete row.sessionActive;
-  return found;
+  return rows.filter((row) => row.id !== null).map(({ sessionActive: _active, ...row }) => row);
 }
 
 // src/tasks/task-cursor.ts: base64url(JSON [sort, value, id]) + "." + HMAC, keyed from the JWT secret.
@@ -127,14 +120,17 @@ async function listTasks(user, query) {
   if (cursor !== null && (!after || after.sort !== sql.SORT.name)) {
     throw new HttpError(400, 'cursor is not one this API issued');
   }
-  const rows = await querySession(
-    user,
-    sql.listTasks(user.id, {
-      completed: completed === null ? undefined : completed === 'true',
-      q: q !== null && q.trim() !== '' ? q : undefined,
-      after,
-      limit,
-    }),
+  const rows = await inSession(user, (gate) =>
+    sql.listTasks(
+      user.id,
+      {
+        completed: completed === null ? undefined : completed === 'true',
+        q: q !== null && q.trim() !== '' ? q : undefined,
+        after,
+        limit,
+      },
+      gate,
+    ),
   );
   const page = rows.slice(0, limit);
   const last = page.at(-1);
@@ -151,22 +147,23 @@ function withoutCursorValue(row) {
 }
 
 async function findTask(user, id) {
-  const rows = await querySession(user, sql.getTask(user.id, id));
+  const rows = await inSession(user, (gate) => sql.getTask(user.id, id, gate));
   if (!rows[0]) throw new HttpError(404, `Task ${id} not found`);
   return rows[0];
 }
 
-async function createTask(userId, body) {
+async function createTask(user, body) {
   const title = typeof body.title === 'string' ? body.title.trim() : '';
   if (title.length < 1 || title.length > 200) throw new HttpError(400, 'title must be 1–200 characters');
-  const { rows } = await pool.query(sql.insertTask(uuidv7(), userId, { ...body, title }));
+  const rows = await inSession(user, (gate) => sql.insertTask(uuidv7(), user.id, { ...body, title }, gate));
   return rows[0];
 }
 
-async function updateTask(userId, id, changes) {
-  const query = sql.updateTask(userId, id, changes);
-  if (!query) throw new HttpError(400, 'The body must contain at least one field to change');
-  const { rows } = await pool.query(query);
+async function updateTask(user, id, changes) {
+  if (!sql.updateTask(user.id, id, changes)) {
+    throw new HttpError(400, 'The body must contain at least one field to change');
+  }
+  const rows = await inSession(user, (gate) => sql.updateTask(user.id, id, changes, gate));
   if (!rows[0]) throw new HttpError(404, `Task ${id} not found`);
   return rows[0];
 }
@@ -211,8 +208,8 @@ async function route(request, response) {
       return send(response, 200, await listTasks(verifyJwt(request.headers.authorization), url.searchParams));
     }
     if (method === 'POST') {
-      const user = await authenticate(request);
-      const task = await createTask(user.id, await readJson(request));
+      const user = verifyJwt(request.headers.authorization);
+      const task = await createTask(user, await readJson(request));
       return send(response, 201, task, { etag: `"${task.version}"`, location: `/api/v1/tasks/${task.id}` });
     }
   }
@@ -223,9 +220,9 @@ async function route(request, response) {
     return send(response, 200, task, { etag: `"${task.version}"` });
   }
   if (match && method === 'PATCH') {
-    const user = await authenticate(request);
+    const user = verifyJwt(request.headers.authorization);
     const id = taskId(match);
-    const task = await updateTask(user.id, id, await readJson(request));
+    const task = await updateTask(user, id, await readJson(request));
     return send(response, 200, task, { etag: `"${task.version}"` });
   }
   throw new HttpError(404, `Cannot ${method} ${pathname}`);

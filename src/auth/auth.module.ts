@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
-import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { AppConfig } from '../config/configuration';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -13,15 +12,12 @@ import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { jwtKey } from './jwt-key';
 import { LoginFailures } from './login-failures';
-import { JwtStrategy } from './jwt.strategy';
-import { PendingSessionInterceptor } from './session-in-query';
 import { TokenService } from './token.service';
 
 @Module({
   imports: [
     UsersModule,
     SessionsModule,
-    PassportModule,
     JwtModule.registerAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => {
@@ -34,6 +30,8 @@ import { TokenService } from './token.service';
             issuer: auth.issuer,
             audience: auth.audience,
           },
+          // What JwtAuthGuard accepts: only HS256 (never `none`), our issuer and audience, unexpired.
+          verifyOptions: { algorithms: ['HS256'], issuer: auth.issuer, audience: auth.audience },
         };
       },
     }),
@@ -43,13 +41,6 @@ import { TokenService } from './token.service';
     }),
   ],
   controllers: [AuthController],
-  providers: [
-    AuthService,
-    TokenService,
-    LoginFailures,
-    JwtStrategy,
-    { provide: APP_GUARD, useClass: JwtAuthGuard },
-    { provide: APP_INTERCEPTOR, useClass: PendingSessionInterceptor },
-  ],
+  providers: [AuthService, TokenService, LoginFailures, { provide: APP_GUARD, useClass: JwtAuthGuard }],
 })
 export class AuthModule {}

@@ -1,37 +1,73 @@
-import { type ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
+import { JwtService } from '@nestjs/jwt';
+import { SessionsService } from '../sessions/sessions.service';
+import type { AuthUser } from './auth-user';
 import { IS_PUBLIC } from './public.decorator';
-import { deferSessionCheck, SESSION_IN_QUERY } from './session-in-query';
+import { SESSION_ENDED, SESSION_IN_QUERY } from './session-in-query';
+import type { AccessTokenClaims } from './token.service';
 
-/** Global: every route needs a valid bearer token unless it is marked `@Public()`. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/** How a route is guarded, from its decorators. */
+type Policy = 'public' | 'session-in-query' | 'session';
+
+/**
+ * Global: every route needs a bearer access token unless it is marked `@Public()`. The token must be an
+ * HS256 JWT signed with our secret (never `alg: none`, never another algorithm; JwtModule's
+ * verifyOptions), unexpired, with our issuer and audience, naming a user and a session that is still
+ * active, so revocation is immediate. Routes marked SessionCheckedByQuery check the session in their own
+ * statement: here the token alone is verified and `user.sessionPending` is set.
+ */
 @Injectable()
-export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
-    super();
-  }
+export class JwtAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly jwt: JwtService,
+    private readonly sessions: SessionsService,
+  ) {}
 
-  override canActivate(context: ExecutionContext) {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    if (this.reflector.getAllAndOverride<boolean>(SESSION_IN_QUERY, targets)) {
-      deferSessionCheck(context.switchToHttp().getRequest<object>());
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const policy = this.policy(context);
+    if (policy === 'public') return true;
+    const request = context.switchToHttp().getRequest<{ headers: { authorization?: string }; user?: AuthUser }>();
+    const user = this.verify(request.headers.authorization);
+    request.user = user;
+    if (policy === 'session-in-query') {
+      user.sessionPending = true;
+      return true;
     }
-    return super.canActivate(context);
+    return this.sessions.isActive(user.sessionId, user.id).then((active) => {
+      if (!active) throw new UnauthorizedException(SESSION_ENDED);
+      return true;
+    });
   }
 
-  override handleRequest<TUser>(error: unknown, user: TUser | false, info: unknown): TUser {
-    if (error) throw error;
-    if (!user) throw new UnauthorizedException(describe(info));
-    return user;
+  private verify(header: string | undefined): AuthUser {
+    const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
+    if (token === undefined) {
+      const bearer = header !== undefined && /^Bearer\s/i.test(header);
+      throw new UnauthorizedException(bearer ? 'The access token is invalid' : 'A bearer access token is required');
+    }
+    let claims: Partial<AccessTokenClaims>;
+    try {
+      claims = this.jwt.verify<Partial<AccessTokenClaims>>(token);
+    } catch (error) {
+      const expired = (error as { name?: string }).name === 'TokenExpiredError';
+      throw new UnauthorizedException(expired ? 'The access token has expired' : 'The access token is invalid');
+    }
+    const { sub, sid } = claims;
+    if (typeof sub !== 'string' || typeof sid !== 'string' || !UUID.test(sub) || !UUID.test(sid)) {
+      throw new UnauthorizedException('The access token is malformed');
+    }
+    return { id: sub, sessionId: sid };
   }
-}
 
-// passport-jwt reports why a token was refused in `info`; say it without echoing the token.
-function describe(info: unknown): string {
-  const name = (info as { name?: string } | undefined)?.name;
-  const message = (info as { message?: string } | undefined)?.message ?? '';
-  if (name === 'TokenExpiredError') return 'The access token has expired';
-  if (message === 'No auth token') return 'A bearer access token is required';
-  return 'The access token is invalid';
+  private policy(context: ExecutionContext): Policy {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return 'public';
+    return this.reflector.getAllAndOverride<boolean>(SESSION_IN_QUERY, targets) ? 'session-in-query' : 'session';
+  }
 }

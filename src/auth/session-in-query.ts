@@ -1,14 +1,8 @@
-import {
-  type CallHandler,
-  type ExecutionContext,
-  HttpException,
-  Injectable,
-  type NestInterceptor,
-  SetMetadata,
-  UnauthorizedException,
-} from '@nestjs/common';
-import { catchError, from, mergeMap, type Observable, throwError } from 'rxjs';
-import { SessionsService } from '../sessions/sessions.service';
+import { SetMetadata, UnauthorizedException } from '@nestjs/common';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { classifyDatabaseError } from '../database/database-errors';
+import { problemBody, PROBLEM_CONTENT_TYPE } from '../http/problem-details';
+import type { SessionsService } from '../sessions/sessions.service';
 import type { AuthUser } from './auth-user';
 
 export const SESSION_IN_QUERY = 'auth:session-in-query';
@@ -17,50 +11,52 @@ export const SESSION_ENDED = 'The session has ended; sign in again';
 /**
  * The route's own statement checks the caller's session, so a request costs one round trip to the
  * database instead of two. The guard then verifies the token alone and leaves `user.sessionPending`
- * set; the route passes the flag its statement returned to `confirmSession`. Revocation stays
- * immediate, and `PendingSessionInterceptor` keeps the answers as if the guard had checked.
+ * set; the route's statement is gated by the check (see withSessionCheck in task-statements.ts) and the
+ * route passes what it returned through `confirmSession`. Revocation stays immediate, and
+ * registerPendingSessionCheck keeps every answer as if the guard had checked.
  */
 export const SessionCheckedByQuery = () => SetMetadata(SESSION_IN_QUERY, true);
 
-/** Requests whose session check the guard left to the route (see SessionCheckedByQuery). */
-const deferred = new WeakSet<object>();
-export const deferSessionCheck = (request: object): void => void deferred.add(request);
-export const isSessionCheckDeferred = (request: object): boolean => deferred.has(request);
+/** What a statement gated by the caller's session found: `active` false means the session has ended. */
+export interface SessionRead<T> {
+  active: boolean;
+  result: T;
+}
 
-/** Takes the `sessionActive` flag of a folded statement: 401 when the session has ended. */
-export function confirmSession(user: AuthUser, active: boolean): void {
+/** The result of a gated statement, or the guard's 401 when the session has ended. */
+export function confirmSession<T>(user: AuthUser, { active, result }: SessionRead<T>): T {
   user.sessionPending = false;
   if (!active) throw new UnauthorizedException(SESSION_ENDED);
+  return result;
 }
 
 /**
- * For a request whose session is still unconfirmed when it ends with a 4xx (validation or a bad cursor
- * failed before the route's statement ran) or with data (a route forgot to confirm), checks the session
- * then: an ended session gets the 401 the guard would have given, never a 400, a 404 or data.
+ * A request whose session is still unconfirmed when its answer is about to leave (validation, a bad
+ * cursor or If-Match failed before the route's statement ran; or a route forgot to confirm) has the
+ * session checked then: an ended session gets the 401 the guard would have given, never a 400, a 404
+ * or data. A 5xx is left alone: a database that is failing must not be waited on a second time.
  */
-@Injectable()
-export class PendingSessionInterceptor implements NestInterceptor {
-  constructor(private readonly sessions: SessionsService) {}
-
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
-    if (!user?.sessionPending) return next.handle();
-    const settle = async () => {
-      if (!user.sessionPending) return;
-      confirmSession(user, await this.sessions.isActive(user.sessionId, user.id));
-    };
-    return next.handle().pipe(
-      mergeMap(async (value: unknown) => {
-        await settle();
-        return value;
-      }),
-      // Only a 4xx could tell an ended session something; a database failure (503) must not wait for a
-      // second statement on a database that is not answering.
-      catchError((error: unknown) =>
-        isClientError(error) ? from(settle()).pipe(mergeMap(() => throwError(() => error))) : throwError(() => error),
-      ),
+export function registerPendingSessionCheck(fastify: FastifyInstance, sessions: SessionsService): void {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    const user = (request as FastifyRequest & { user?: AuthUser }).user;
+    if (!user?.sessionPending || reply.statusCode >= 500) return done(null, payload);
+    user.sessionPending = false;
+    sessions.isActive(user.sessionId, user.id).then(
+      (active) => done(null, active ? payload : replace(request, reply, 401, SESSION_ENDED)),
+      (error: unknown) => {
+        const failure = classifyDatabaseError(error);
+        const detail = failure ? 'The database is unavailable; retry shortly' : 'An unexpected error occurred';
+        if (failure) reply.header('retry-after', '2');
+        done(null, replace(request, reply, failure ? 503 : 500, detail));
+      },
     );
-  }
+  });
 }
 
-const isClientError = (error: unknown): boolean => error instanceof HttpException && error.getStatus() < 500;
+/** Turns the answer being sent into a problem: the route's own headers about the resource go. */
+function replace(request: FastifyRequest, reply: FastifyReply, status: number, detail: string): string {
+  for (const header of ['etag', 'location', 'idempotent-replayed']) reply.removeHeader(header);
+  reply.code(status).header('content-type', PROBLEM_CONTENT_TYPE);
+  if (status === 401) reply.header('www-authenticate', 'Bearer');
+  return JSON.stringify(problemBody(request, status, detail));
+}

@@ -47,7 +47,25 @@ export class ValidationProblemDto extends ProblemDetailsDto {
 
 export type ProblemDetails = ProblemDetailsDto & { errors?: FieldErrorDto[]; [extension: string]: unknown };
 
-/** Answers with an RFC 9457 body; `about:blank` types, so `title` is the status' reason phrase. */
+/** An RFC 9457 body; `about:blank` types, so `title` is the status' reason phrase. */
+export function problemBody(
+  request: FastifyRequest,
+  status: number,
+  detail: string,
+  extensions?: Record<string, unknown>,
+): ProblemDetails {
+  return {
+    type: 'about:blank',
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    detail,
+    instance: request.url.split('?')[0],
+    requestId: String(request.id),
+    ...extensions,
+  };
+}
+
+/** Answers with an RFC 9457 problem. */
 export function sendProblem(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -55,15 +73,7 @@ export function sendProblem(
   detail: string,
   options: { headers?: Record<string, string>; extensions?: Record<string, unknown> } = {},
 ): void {
-  const body: ProblemDetails = {
-    type: 'about:blank',
-    title: STATUS_CODES[status] ?? 'Error',
-    status,
-    detail,
-    instance: request.url.split('?')[0],
-    requestId: String(request.id),
-    ...options.extensions,
-  };
+  const body = problemBody(request, status, detail, options.extensions);
   // RFC 6750: a 401 names the scheme the client should authenticate with.
   const challenge = status === 401 ? { 'www-authenticate': 'Bearer' } : {};
   void reply

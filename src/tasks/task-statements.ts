@@ -1,16 +1,18 @@
+import type { Statement } from '../database/sql';
 import { activeSession } from '../sessions/active-session';
+import type { CreateTaskDto } from './dto/create-task.dto';
+import type { UpdateTaskDto } from './dto/update-task.dto';
 import type { Priority } from './task.entity';
 import type { SortSpec } from './task-sort';
 
 /**
- * The SQL of the task reads, as pure functions (no Nest, no database): TasksRepository runs them, and
- * test/tasks-indexes.e2e-spec.ts EXPLAINs these very statements.
+ * The SQL of every route on `tasks`, as pure functions (no Nest, no database): TasksRepository runs it,
+ * test/tasks-indexes.e2e-spec.ts EXPLAINs it, bench/baseline/sql.js copies it. Each statement is scoped
+ * by the owner's id (another user's task is simply not found), and takes an optional `gate`: a boolean
+ * SQL expression it ANDs into its WHERE, by which withSessionCheck makes it run only for a live session.
  */
 
-export interface Statement {
-  text: string;
-  values: unknown[];
-}
+export type { Statement };
 
 /** Exactly the columns a TaskDto needs, named as its fields. */
 export const COLUMNS = `t.id, t.title, t.description, t.completed, t.completed_at AS "completedAt", t.due_date AS "dueDate",
@@ -34,8 +36,10 @@ export interface ListRequest {
   limit: number;
 }
 
+const and = (gate: string | undefined) => (gate ? ` AND ${gate}` : '');
+
 /** One page of the owner's tasks in keyset order, with one extra row to learn whether another follows. */
-export function listStatement(userId: string, { filter, sort, after, limit }: ListRequest): Statement {
+export function listStatement(userId: string, { filter, sort, after, limit }: ListRequest, gate?: string): Statement {
   const values: unknown[] = [userId];
   const param = (value: unknown) => `$${values.push(value)}`;
   const where = ['t.user_id = $1'];
@@ -51,31 +55,125 @@ export function listStatement(userId: string, { filter, sort, after, limit }: Li
     );
   }
   const text = `SELECT ${COLUMNS}, ${sort.cursorValue} AS "cursorValue"
-       FROM tasks t WHERE ${where.join(' AND ')}
+       FROM tasks t WHERE ${where.join(' AND ')}${and(gate)}
        ORDER BY ${sort.expression} ${direction}, t.id ${direction}
        LIMIT ${param(limit + 1)}`;
   return { text, values };
 }
 
 /** One of the owner's tasks. */
-export const findOneStatement = (userId: string, id: string): Statement => ({
-  text: `SELECT ${COLUMNS} FROM tasks t WHERE t.id = $1 AND t.user_id = $2`,
+export const findOneStatement = (userId: string, id: string, gate?: string): Statement => ({
+  text: `SELECT ${COLUMNS} FROM tasks t WHERE t.id = $1 AND t.user_id = $2${and(gate)}`,
   values: [id, userId],
 });
 
+/** Counts in one pass over the owner's (user_id, completed, due_date) index. */
+export const statsStatement = (userId: string, gate?: string): Statement => ({
+  text: `SELECT count(*)::int AS total,
+              count(*) FILTER (WHERE t.completed)::int AS completed,
+              count(*) FILTER (WHERE NOT t.completed)::int AS pending,
+              count(*) FILTER (WHERE NOT t.completed AND t.due_date < (now() AT TIME ZONE 'UTC')::date)::int AS overdue
+       FROM tasks t WHERE t.user_id = $1${and(gate)}`,
+  values: [userId],
+});
+
+/** A new task; `completedAt` is now if it is created completed. */
+export const insertStatement = (id: string, userId: string, task: CreateTaskDto, gate?: string): Statement => ({
+  // INSERT … SELECT so that a gate can stop it; the casts type the parameters as VALUES would.
+  text: `INSERT INTO tasks AS t (id, user_id, title, description, due_date, priority, completed, completed_at)
+       SELECT $1::uuid, $2::uuid, $3::varchar, $4::text, $5::date, $6::varchar, $7::boolean, CASE WHEN $7 THEN now() END
+       ${gate ? `WHERE ${gate}` : ''}
+       RETURNING ${COLUMNS}`,
+  values: [
+    id,
+    userId,
+    task.title,
+    task.description ?? null,
+    task.dueDate ?? null,
+    task.priority ?? 'medium',
+    task.completed ?? false,
+  ],
+});
+
 /**
- * The statement and the caller's session check in one round trip: the first column, `sessionActive`, says
- * whether the session still stands, and the statement's rows follow only if it does (`a.active` is a
- * one-time filter: for an ended session the statement does not even run). No rows give one row of nulls
- * (`id` null); an ended session gives one row with `sessionActive` false.
+ * Applies the given fields and bumps the version, only if the task is the owner's and (with `versions`,
+ * from If-Match) still at one of those versions. `completedAt` follows `completed`, keeping the original
+ * time when a completed task is completed again.
  */
-export function withSessionCheck({ text, values }: Statement, userId: string, sessionId: string): Statement {
+export function updateStatement(
+  userId: string,
+  id: string,
+  changes: UpdateTaskDto,
+  versions?: number[],
+  gate?: string,
+): Statement {
+  const values: unknown[] = [id, userId];
+  const param = (value: unknown) => `$${values.push(value)}`;
+  const set = ['version = t.version + 1'];
+  if (changes.title !== undefined) set.push(`title = ${param(changes.title)}`);
+  if (changes.description !== undefined) set.push(`description = ${param(changes.description)}`);
+  if (changes.dueDate !== undefined) set.push(`due_date = ${param(changes.dueDate)}::date`);
+  if (changes.priority !== undefined) set.push(`priority = ${param(changes.priority)}`);
+  if (changes.completed !== undefined) {
+    const completed = param(changes.completed);
+    set.push(
+      `completed = ${completed}`,
+      `completed_at = CASE WHEN ${completed} THEN COALESCE(t.completed_at, now()) END`,
+    );
+  }
+  return updateWhere(set, values, versions, gate);
+}
+
+/** Flips `completed` under the row lock, so concurrent toggles serialize and none is lost. */
+export const toggleStatement = (userId: string, id: string, versions?: number[], gate?: string): Statement =>
+  updateWhere(
+    [
+      'completed = NOT t.completed',
+      'completed_at = CASE WHEN t.completed THEN NULL ELSE now() END',
+      'version = t.version + 1',
+    ],
+    [id, userId],
+    versions,
+    gate,
+  );
+
+export function deleteStatement(userId: string, id: string, versions?: number[], gate?: string): Statement {
+  const values: unknown[] = [id, userId];
+  return {
+    text: `DELETE FROM tasks t WHERE t.id = $1 AND t.user_id = $2${versionCheck(values, versions)}${and(gate)} RETURNING t.id`,
+    values,
+  };
+}
+
+export const existsStatement = (userId: string, id: string): Statement => ({
+  text: 'SELECT 1 FROM tasks t WHERE t.id = $1 AND t.user_id = $2',
+  values: [id, userId],
+});
+
+function updateWhere(set: string[], values: unknown[], versions?: number[], gate?: string): Statement {
+  return {
+    text: `UPDATE tasks AS t SET ${set.join(', ')}
+       WHERE t.id = $1 AND t.user_id = $2${versionCheck(values, versions)}${and(gate)} RETURNING ${COLUMNS}`,
+    values,
+  };
+}
+
+const versionCheck = (values: unknown[], versions?: number[]) =>
+  versions ? ` AND t.version = ANY($${values.push(versions)}::int[])` : '';
+
+/**
+ * A statement and the caller's session check in one round trip. The check runs once (a materialized
+ * CTE) and gates the statement, which reads or writes nothing for an ended session; the first column,
+ * `sessionActive`, says which it was. The statement's rows follow; none gives one row of nulls.
+ */
+export function withSessionCheck(statement: (gate: string) => Statement, userId: string, sessionId: string): Statement {
+  const { text, values } = statement('(SELECT active FROM session)');
   const all = [...values, sessionId, userId];
   const check = activeSession(`$${all.length - 1}`, `$${all.length}`);
   return {
-    text: `SELECT a.active AS "sessionActive", r.*
-       FROM (SELECT EXISTS (SELECT 1 FROM sessions s WHERE ${check}) AS active) a
-       LEFT JOIN LATERAL (SELECT * FROM (${text}) q WHERE a.active) r ON true`,
+    text: `WITH session AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM sessions s WHERE ${check}) AS active),
+       r AS (${text})
+       SELECT session.active AS "sessionActive", r.* FROM session LEFT JOIN r ON true`,
     values: all,
   };
 }

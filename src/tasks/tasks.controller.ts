@@ -58,6 +58,7 @@ const TASK_ID = new ParseUUIDPipe({
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ type: ProblemDetailsDto, description: 'Missing, invalid, expired or revoked access token.' })
 @ApiBadRequestResponse({ type: ValidationProblemDto })
+@SessionCheckedByQuery()
 @Controller('tasks')
 export class TasksController {
   constructor(private readonly tasks: TasksService) {}
@@ -76,9 +77,9 @@ export class TasksController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TaskDto> {
-    if (key === undefined) return withTaskHeaders(reply, await this.tasks.create(user.id, body), true);
+    if (key === undefined) return withTaskHeaders(reply, await this.tasks.create(user, body), true);
     if (key.length < 1 || key.length > 255) throw new BadRequestException('Idempotency-Key must be 1–255 characters');
-    const result = await this.tasks.createIdempotent(user.id, key, request.body, body);
+    const result = await this.tasks.createIdempotent(user, key, request.body, body);
     if (result.replayed) reply.header('idempotent-replayed', 'true');
     reply.status(result.status);
     return withTaskHeaders(reply, result.body, true);
@@ -86,7 +87,6 @@ export class TasksController {
 
   /** Lists the caller's tasks, filtered and sorted, one keyset page at a time. */
   @Get()
-  @SessionCheckedByQuery()
   @RouteSchema(TASK_PAGE_RESPONSE)
   @ApiOkResponse({ type: TaskPageDto })
   list(@CurrentUser() user: AuthUser, @Query() query: ListTasksQueryDto): Promise<TaskPageDto> {
@@ -97,11 +97,10 @@ export class TasksController {
   @Get('stats')
   @ApiOkResponse({ type: TaskStatsDto })
   stats(@CurrentUser() user: AuthUser): Promise<TaskStatsDto> {
-    return this.tasks.stats(user.id);
+    return this.tasks.stats(user);
   }
 
   @Get(':id')
-  @SessionCheckedByQuery()
   @RouteSchema(taskResponse(200))
   @ApiOkResponse({ type: TaskDto, description: 'The task, with its `ETag`.' })
   @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No such task, or not yours.' })
@@ -127,7 +126,7 @@ export class TasksController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TaskDto> {
-    return withTaskHeaders(reply, await this.tasks.update(user.id, id, changes, parseIfMatch(ifMatch)));
+    return withTaskHeaders(reply, await this.tasks.update(user, id, changes, parseIfMatch(ifMatch)));
   }
 
   /** Flips `completed` atomically. */
@@ -144,7 +143,7 @@ export class TasksController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TaskDto> {
-    return withTaskHeaders(reply, await this.tasks.toggle(user.id, id, parseIfMatch(ifMatch)));
+    return withTaskHeaders(reply, await this.tasks.toggle(user, id, parseIfMatch(ifMatch)));
   }
 
   @Delete(':id')
@@ -157,7 +156,7 @@ export class TasksController {
     @Param('id', TASK_ID) id: string,
     @Headers('if-match') ifMatch: string | undefined,
   ): Promise<void> {
-    return this.tasks.remove(user.id, id, parseIfMatch(ifMatch));
+    return this.tasks.remove(user, id, parseIfMatch(ifMatch));
   }
 }
 

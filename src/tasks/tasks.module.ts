@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { SessionsModule } from '../sessions/sessions.module';
 import { IdempotencyKey } from './idempotency-key.entity';
 import { IdempotencyService } from './idempotency.service';
 import { Task } from './task.entity';
@@ -8,7 +9,7 @@ import { TasksRepository } from './tasks.repository';
 import { TasksService } from './tasks.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Task, IdempotencyKey])],
+  imports: [TypeOrmModule.forFeature([Task, IdempotencyKey]), SessionsModule],
   controllers: [TasksController],
   providers: [TasksService, TasksRepository, IdempotencyService],
 })

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { v7 as uuidv7 } from 'uuid';
 import type { AuthUser } from '../auth/auth-user';
 import { confirmSession } from '../auth/session-in-query';
+import { SessionsService } from '../sessions/sessions.service';
 import type { AppConfig } from '../config/configuration';
 import type { CreateTaskDto } from './dto/create-task.dto';
 import type { ListTasksQueryDto } from './dto/list-tasks-query.dto';
@@ -22,28 +23,32 @@ export class TasksService {
   constructor(
     private readonly tasks: TasksRepository,
     private readonly idempotency: IdempotencyService,
+    private readonly sessions: SessionsService,
     config: ConfigService<AppConfig, true>,
   ) {
     this.cursors = new TaskCursorCodec(config.get('auth', { infer: true }).jwtSecret);
   }
 
-  async create(userId: string, task: CreateTaskDto): Promise<TaskDto> {
-    return this.tasks.insert(uuidv7(), userId, task);
+  async create(user: AuthUser, task: CreateTaskDto): Promise<TaskDto> {
+    return confirmSession(user, await this.tasks.insert(user, uuidv7(), task));
   }
 
   /** A create under an Idempotency-Key: the first response, replayed to every retry of the same body. */
-  createIdempotent(
-    userId: string,
+  async createIdempotent(
+    user: AuthUser,
     key: string,
     rawBody: unknown,
     task: CreateTaskDto,
   ): Promise<IdempotentResult<TaskDto>> {
-    const created = this.idempotency.run<TaskDto>(userId, key, rawBody, async (manager) => ({
+    // The key's claim and the insert share a transaction of their own, so the session is checked first.
+    const active = await this.sessions.isActive(user.sessionId, user.id);
+    confirmSession(user, { active, result: undefined });
+    const result = await this.idempotency.run<TaskDto>(user.id, key, rawBody, async (manager) => ({
       status: 201,
-      body: await this.tasks.insert(uuidv7(), userId, task, manager),
+      body: await this.tasks.insertWith(manager, uuidv7(), user.id, task),
     }));
     // jsonb reorders keys: replay the body with its fields in the order the first response had.
-    return created.then((result) => ({ ...result, body: inFieldOrder(result.body) }));
+    return { ...result, body: inFieldOrder(result.body) };
   }
 
   async list(
@@ -55,15 +60,15 @@ export class TasksService {
     if (after && after.sort !== sort)
       throw new BadRequestException(`cursor belongs to sort=${after.sort}, not sort=${sort}`);
 
-    const spec = sortSpec(sort);
-    const { active, result } = await this.tasks.list(user, {
-      filter: { completed, priority, dueBefore, dueAfter, q },
-      sort: spec,
-      after,
-      limit,
-    });
-    confirmSession(user, active);
-    const { rows, more } = result;
+    const { rows, more } = confirmSession(
+      user,
+      await this.tasks.list(user, {
+        filter: { completed, priority, dueBefore, dueAfter, q },
+        sort: sortSpec(sort),
+        after,
+        limit,
+      }),
+    );
     const last = rows.at(-1);
     return {
       items: rows.map(({ cursorValue: _cursorValue, ...task }) => task),
@@ -71,26 +76,27 @@ export class TasksService {
     };
   }
 
-  stats(userId: string): Promise<TaskStatsDto> {
-    return this.tasks.stats(userId);
+  async stats(user: AuthUser): Promise<TaskStatsDto> {
+    return confirmSession(user, await this.tasks.stats(user));
   }
 
   async findOne(user: AuthUser, id: string): Promise<TaskDto> {
-    const { active, result } = await this.tasks.findOne(user, id);
-    confirmSession(user, active);
-    return result ?? notFound(id);
+    return confirmSession(user, await this.tasks.findOne(user, id)) ?? notFound(id);
   }
 
-  async update(userId: string, id: string, changes: UpdateTaskDto, versions?: number[]): Promise<TaskDto> {
-    return (await this.tasks.update(userId, id, changes, versions)) ?? this.explainMiss(userId, id, versions);
+  async update(user: AuthUser, id: string, changes: UpdateTaskDto, versions?: number[]): Promise<TaskDto> {
+    const task = confirmSession(user, await this.tasks.update(user, id, changes, versions));
+    return task ?? this.explainMiss(user.id, id, versions);
   }
 
-  async toggle(userId: string, id: string, versions?: number[]): Promise<TaskDto> {
-    return (await this.tasks.toggle(userId, id, versions)) ?? this.explainMiss(userId, id, versions);
+  async toggle(user: AuthUser, id: string, versions?: number[]): Promise<TaskDto> {
+    const task = confirmSession(user, await this.tasks.toggle(user, id, versions));
+    return task ?? this.explainMiss(user.id, id, versions);
   }
 
-  async remove(userId: string, id: string, versions?: number[]): Promise<void> {
-    if (!(await this.tasks.delete(userId, id, versions))) await this.explainMiss(userId, id, versions);
+  async remove(user: AuthUser, id: string, versions?: number[]): Promise<void> {
+    if (!confirmSession(user, await this.tasks.delete(user, id, versions)))
+      await this.explainMiss(user.id, id, versions);
   }
 
   /** A conditional write touched nothing: the task is gone (404) or has moved on (412). */

@@ -190,7 +190,7 @@ describe('security probes', () => {
     for (const header of ['Basic YWxpY2U6cGFzc3dvcmQ=', `bearer${alice.token}`, 'Bearer', `Token ${alice.token}`]) {
       results[header.slice(0, 20)] = (await probe('/api/v1/tasks', { headers: { authorization: header } })).status;
     }
-    // passport-jwt reads the first two words of the header: trailing junk after a genuine token is ignored.
+    // RFC 6750 credentials are exactly "Bearer <token>": trailing junk after a genuine token is refused too.
     const trailing = await probe('/api/v1/users/me', { headers: { authorization: `Bearer ${alice.token} extra` } });
     const stillValid = await call(t.url, '/api/v1/users/me', { token: alice.token });
     console.log(
@@ -198,6 +198,7 @@ describe('security probes', () => {
         `(with trailing junk: ${trailing.status})`,
     );
     expect(Object.values(results).every((status) => status === 401)).toBe(true);
+    expect(trailing.status).toBe(401);
     expect((stillValid.body as { id: string }).id).toBe(alice.userId);
     expect(problems).toEqual([]);
   });
