@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
-import { TASK_PAGE_SCHEMA, TASK_SCHEMA } from '../src/tasks/dto/task.schema';
+import { TASK_PAGE_SCHEMA, TASK_SCHEMA, TASK_STATS_SCHEMA } from '../src/tasks/dto/task.schema';
 import { SORTS, type Sort } from '../src/tasks/task-sort';
 import { startTestApp, type TestApp } from './support/app';
 import { expectProblem, NO_THROTTLING, bearer, registerTaskUser, type TaskUser } from './support/auth';
@@ -988,6 +988,7 @@ describe('response serialization', () => {
   it.each([
     ['TaskDto', TASK_SCHEMA],
     ['TaskPageDto', TASK_PAGE_SCHEMA],
+    ['TaskStatsDto', TASK_STATS_SCHEMA],
   ] as const)('writes exactly the fields the OpenAPI document declares for %s', async (name, schema) => {
     const res = await t.api.get('/docs-json');
     expect(res.status).toBe(200);

@@ -38,7 +38,11 @@ const KEYS: Record<string, Omit<SortSpec, 'descending'>> = {
   title: { expression: 't.title', cursorValue: 't.title', type: 'text' },
 };
 
-export function sortSpec(sort: Sort): SortSpec {
-  const descending = sort.startsWith('-');
-  return { ...KEYS[descending ? sort.slice(1) : sort], descending };
-}
+const SPECS = Object.fromEntries(
+  SORTS.map((sort) => {
+    const descending = sort.startsWith('-');
+    return [sort, Object.freeze({ ...KEYS[descending ? sort.slice(1) : sort], descending })];
+  }),
+) as Record<Sort, SortSpec>;
+
+export const sortSpec = (sort: Sort): SortSpec => SPECS[sort];

@@ -39,7 +39,7 @@ import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQueryDto } from './dto/list-tasks-query.dto';
 import { TaskDto } from './dto/task.dto';
 import { TaskPageDto } from './dto/task-page.dto';
-import { TASK_PAGE_RESPONSE, taskResponse } from './dto/task.schema';
+import { TASK_PAGE_RESPONSE, TASK_STATS_RESPONSE, taskResponse } from './dto/task.schema';
 import { TaskStatsDto } from './dto/task-stats.dto';
 import { UpdateTaskDto } from './dto/update-task.dto';
 import { etag, parseIfMatch } from './if-match';
@@ -95,6 +95,7 @@ export class TasksController {
 
   /** Counts of the caller's tasks. */
   @Get('stats')
+  @RouteSchema(TASK_STATS_RESPONSE)
   @ApiOkResponse({ type: TaskStatsDto })
   stats(@CurrentUser() user: AuthUser): Promise<TaskStatsDto> {
     return this.tasks.stats(user);

@@ -85,7 +85,9 @@ export class TasksRepository {
 
   /**
    * The statement gated by the session check. `key` is a column every row of the statement has a value
-   * in, to tell its rows from the row of nulls that stands for none.
+   * in, to tell its rows from the row of nulls that stands for none. The rows keep their `sessionActive`
+   * column (and list rows their `cursorValue`): the routes' response schemas (dto/task.schema.ts) write
+   * exactly the fields of a TaskDto, so copying every row without them would only make garbage.
    */
   private async inSession<T extends object>(
     user: AuthUser,
@@ -97,9 +99,7 @@ export class TasksRepository {
     );
     return {
       active: rows[0]?.sessionActive === true,
-      rows: rows
-        .filter((row) => (row as Record<string, unknown>)[key] !== null)
-        .map(({ sessionActive: _active, ...row }) => row as unknown as T),
+      rows: rows[0]?.[key as keyof T] === null ? [] : rows,
     };
   }
 

@@ -71,7 +71,8 @@ export class TasksService {
     );
     const last = rows.at(-1);
     return {
-      items: rows.map(({ cursorValue: _cursorValue, ...task }) => task),
+      // Each row also carries its cursorValue; the page's response schema leaves it out.
+      items: rows,
       nextCursor: more && last ? this.cursors.encode({ sort, value: last.cursorValue!, id: last.id }) : null,
     };
   }
