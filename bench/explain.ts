@@ -44,16 +44,35 @@ export async function explainHotQueries(
     ],
   ];
   const plans: Plan[] = [];
-  for (const [name, query, write] of statements) {
-    if (write) await db.query('BEGIN');
-    try {
-      const result = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${query.text}`, query.values);
-      plans.push({ name, sql: query.text, plan: result.rows.map((row) => row['QUERY PLAN']).join('\n') });
-    } finally {
-      if (write) await db.query('ROLLBACK');
+  // The service and the baseline run these statements prepared, and a prepared statement soon settles on a
+  // generic plan, made without the values: that is the plan shown (executed with this user's values).
+  await db.query('SET plan_cache_mode = force_generic_plan');
+  try {
+    for (const [name, query, write] of statements) {
+      await db.query('BEGIN');
+      try {
+        await db.query(`PREPARE explained AS ${query.text}`);
+        const args = query.values.map((value) => literal(db, value)).join(', ');
+        const result = await db.query<{ 'QUERY PLAN': string }>(
+          `EXPLAIN (ANALYZE, BUFFERS) EXECUTE explained(${args})`,
+        );
+        plans.push({ name, sql: query.text, plan: result.rows.map((row) => row['QUERY PLAN']).join('\n') });
+      } finally {
+        // Rolls the writes back; a prepared statement outlives its transaction, so it is dropped as well.
+        await db.query(write ? 'ROLLBACK' : 'COMMIT');
+        await db.query('DEALLOCATE ALL');
+      }
     }
+  } finally {
+    await db.query('RESET plan_cache_mode');
   }
   return plans;
+}
+
+function literal(db: Client, value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return db.escapeLiteral(String(value));
 }
 
 export function renderPlans(title: string, plans: Plan[]): string {

@@ -219,13 +219,17 @@ export function renderReport(report: Report): string {
       `The same requests at ${n(baseTasks)} and at ${n(scaledTasks)} tasks (${n(scaledTasks - baseTasks)} added in ${seedSeconds.toFixed(0)} s, then ANALYZE), ` +
         'with page sizes that both data sets fill, so that each answer holds as many tasks at both sizes.',
       '',
-      `| scenario | request | app p50 ms at ${n(baseTasks)} | app p50 ms at ${n(scaledTasks)} | app p50 growth | app req/s | baseline p50 growth | app/baseline at ${n(scaledTasks)} |`,
-      '|---|---|---:|---:|---:|---:|---:|---:|',
+      `| scenario | request | app p50 ms at ${n(baseTasks)} | app p50 ms at ${n(scaledTasks)} | app p50 growth | app req/s | baseline p50 growth | app/baseline at ${n(scaledTasks)} | CPU µs per request, app + database | baseline + database |`,
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...rows.map(({ name, base, scaled }) => {
         const baselineGrowth =
           base.baseline && scaled.baseline ? `${ratio(scaled.baseline.p50 / base.baseline.p50)}×` : '—';
         const r = appBaselineRatio(scaled);
-        return `| ${name} | ${scaled.scenario.describe} | ${ms(base.app.p50)} | ${ms(scaled.app.p50)} | ${ratio(scaled.app.p50 / base.app.p50)}× | ${rps(base.app.requestsPerSecond)} → ${rps(scaled.app.requestsPerSecond)} | ${baselineGrowth} | ${r === undefined ? '—' : ratio(r)} |`;
+        const cpu = (before?: CpuPerRequest, after?: CpuPerRequest) =>
+          before?.process === undefined || after?.process === undefined
+            ? '—'
+            : `${micros(before.process)} + ${micros(before.database)} → ${micros(after.process)} + ${micros(after.database)}`;
+        return `| ${name} | ${scaled.scenario.describe} | ${ms(base.app.p50)} | ${ms(scaled.app.p50)} | ${ratio(scaled.app.p50 / base.app.p50)}× | ${rps(base.app.requestsPerSecond)} → ${rps(scaled.app.requestsPerSecond)} | ${baselineGrowth} | ${r === undefined ? '—' : ratio(r)} | ${cpu(base.appCpu, scaled.appCpu)} | ${cpu(base.baselineCpu, scaled.baselineCpu)} |`;
       }),
       '',
     );

@@ -419,9 +419,9 @@ async function main(): Promise<void> {
       // Pages that both sizes fill. With limit=20 a user of the base data set (10 tasks) gets 10 tasks
       // back and one of the grown set 20, and search matches 4 of 10 tasks against 18 of 100 — which
       // measures the size of the answer, not the cost of finding it in a bigger table. So the scaling
-      // check asks for `tasks-per-user` tasks per list page and `pageLimit` per search page, at both
-      // sizes, measured at the base size right before the data grows.
-      const fill: Limits = { list: Math.min(20, options.tasksPerUser), search: fixtures.pageLimit };
+      // check asks for `tasks-per-user` − 1 tasks per list page (a full page and a next cursor at both
+      // sizes) and `pageLimit` per search page, measured at the base size right before the data grows.
+      const fill: Limits = { list: Math.max(1, Math.min(20, options.tasksPerUser - 1)), search: fixtures.pageLimit };
       const before = new Map<ScenarioName, ScenarioRun>();
       log(`scaling: list with limit=${fill.list}, search with limit=${fill.search}, at both sizes`);
       for (const name of scalable) before.set(name, await runScenario(scenarios(fixtures, fill)[name]));
@@ -453,6 +453,15 @@ async function main(): Promise<void> {
     report.peakRss = peakRss;
 
     await app.stop();
+    // The app says so when its database connection drops prepared statements (a pooler between them).
+    const unprepared = readFileSync(app.logFile, 'utf8')
+      .split('\n')
+      .find((line) => line.includes('does not keep prepared statements'));
+    report.setup.push(
+      config.database.preparedStatements && !unprepared
+        ? 'statements: prepared (named), in the app and in the baseline'
+        : `statements: unnamed${unprepared ? ` (the app fell back: ${unprepared})` : ' (DB_PREPARED_STATEMENTS=false)'}`,
+    );
     const markdown = renderReport(report);
     let profile = '';
     if (flags.profile) {

@@ -13,6 +13,8 @@ export interface EmbeddedPostgresOptions {
   database?: string;
   /** false: a throw-away cluster, deleted when stopped (tests). */
   persistent?: boolean;
+  /** Server settings (`-c name=value`), e.g. a bigger shared_buffers for the benchmark. */
+  settings?: Record<string, string>;
   log?: (message: string) => void;
 }
 
@@ -52,6 +54,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       'unix_socket_directories=',
       '-c',
       'log_min_messages=warning',
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ],
     onLog: (message: string) => {
       recent.push(message.trim());
