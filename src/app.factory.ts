@@ -11,6 +11,7 @@ import { sendProblem } from './http/problem-details';
 import { requestId } from './http/request-id';
 import { ShutdownState } from './http/shutdown-state';
 import { setupSwagger } from './http/swagger';
+import { DatabaseProbe } from './database/database.probe';
 import { MetricsService } from './metrics/metrics.service';
 import { SessionsService } from './sessions/sessions.service';
 
@@ -42,7 +43,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const fastify = app.getHttpAdapter().getInstance();
   registerJsonBodyParser(fastify);
   registerAccessLog(fastify, logger);
-  registerPendingSessionCheck(fastify, app.get(SessionsService));
+  registerPendingSessionCheck(fastify, app.get(SessionsService), app.get(DatabaseProbe));
   const shutdown = app.get(ShutdownState);
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);

@@ -180,6 +180,22 @@ describe('a database outage', () => {
       }
     });
 
+    it('answers an invalid task request 503 too: its session cannot be checked, and no 400 goes out unchecked', async () => {
+      const bearer = { type: 'bearer' } as const;
+      const { result: responses, ms } = await timed(() =>
+        Promise.all([
+          t.api.get('/api/v1/tasks?limit=0').auth(alice.accessToken, bearer),
+          t.api.get('/api/v1/tasks/not-a-uuid').auth(alice.accessToken, bearer),
+          t.api.patch('/api/v1/tasks/0193d6c2-7d4e-7c1a-9f1e-3c2b1a0f9e8d').auth(alice.accessToken, bearer).send({}),
+        ]),
+      );
+      expect(ms).toBeLessThan(CONNECT_TIMEOUT_MS + 3_000);
+      for (const res of responses) {
+        expectProblem(res, 503);
+        expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      }
+    });
+
     it('never answers 500 and the process stays up', () => {
       const statuses = t.logs.filter((line) => typeof line.status === 'number').map((line) => line.status);
       expect(statuses).not.toContain(500);

@@ -1,6 +1,8 @@
-import { SetMetadata, UnauthorizedException } from '@nestjs/common';
+import { Logger, SetMetadata, UnauthorizedException } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { classifyDatabaseError } from '../database/database-errors';
+import type { DatabaseProbe } from '../database/database.probe';
+import { DATABASE_PROBLEMS, INTERNAL_ERROR, type Problem } from '../http/problem-details.filter';
 import { problemBody, PROBLEM_CONTENT_TYPE } from '../http/problem-details';
 import type { SessionsService } from '../sessions/sessions.service';
 import type { AuthUser } from './auth-user';
@@ -36,27 +38,36 @@ export function confirmSession<T>(user: AuthUser, { active, result }: SessionRea
  * session checked then: an ended session gets the 401 the guard would have given, never a 400, a 404
  * or data. A 5xx is left alone: a database that is failing must not be waited on a second time.
  */
-export function registerPendingSessionCheck(fastify: FastifyInstance, sessions: SessionsService): void {
+export function registerPendingSessionCheck(
+  fastify: FastifyInstance,
+  sessions: SessionsService,
+  database: DatabaseProbe,
+): void {
+  const logger = new Logger('HTTP');
   fastify.addHook('onSend', (request, reply, payload, done) => {
     const user = (request as FastifyRequest & { user?: AuthUser }).user;
     if (!user?.sessionPending || reply.statusCode >= 500) return done(null, payload);
     user.sessionPending = false;
     sessions.isActive(user.sessionId, user.id).then(
-      (active) => done(null, active ? payload : replace(request, reply, 401, SESSION_ENDED)),
+      (active) => done(null, active ? payload : replace(request, reply, { status: 401, detail: SESSION_ENDED })),
       (error: unknown) => {
+        // As the problem filter answers a failed statement: 503 + Retry-After for the database, else 500.
         const failure = classifyDatabaseError(error);
-        const detail = failure ? 'The database is unavailable; retry shortly' : 'An unexpected error occurred';
-        if (failure) reply.header('retry-after', '2');
-        done(null, replace(request, reply, failure ? 503 : 500, detail));
+        if (failure && failure !== 'saturated') database.invalidate();
+        if (!failure) {
+          const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
+          logger.error({ requestId: request.id, err: { type: name, message } }, 'session check failed');
+        }
+        done(null, replace(request, reply, failure ? DATABASE_PROBLEMS[failure] : INTERNAL_ERROR));
       },
     );
   });
 }
 
 /** Turns the answer being sent into a problem: the route's own headers about the resource go. */
-function replace(request: FastifyRequest, reply: FastifyReply, status: number, detail: string): string {
+function replace(request: FastifyRequest, reply: FastifyReply, problem: Problem): string {
   for (const header of ['etag', 'location', 'idempotent-replayed']) reply.removeHeader(header);
-  reply.code(status).header('content-type', PROBLEM_CONTENT_TYPE);
-  if (status === 401) reply.header('www-authenticate', 'Bearer');
-  return JSON.stringify(problemBody(request, status, detail));
+  reply.code(problem.status).headers({ ...problem.headers, 'content-type': PROBLEM_CONTENT_TYPE });
+  if (problem.status === 401) reply.header('www-authenticate', 'Bearer');
+  return JSON.stringify(problemBody(request, problem.status, problem.detail));
 }

@@ -7,14 +7,14 @@ import { sendProblem } from './problem-details';
 import { RateLimitedException } from './rate-limited.exception';
 import { ValidationFailedException } from './validation';
 
-interface Problem {
+export interface Problem {
   status: number;
   detail: string;
   headers?: Record<string, string>;
   extensions?: Record<string, unknown>;
 }
 
-const DATABASE_PROBLEMS: Record<DatabaseFailure, Problem> = {
+export const DATABASE_PROBLEMS: Record<DatabaseFailure, Problem> = {
   unavailable: { status: 503, detail: 'The database is unavailable; retry shortly', headers: { 'retry-after': '2' } },
   timeout: {
     status: 503,
@@ -22,6 +22,11 @@ const DATABASE_PROBLEMS: Record<DatabaseFailure, Problem> = {
     headers: { 'retry-after': '2' },
   },
   saturated: { status: 503, detail: 'The service is overloaded; retry shortly', headers: { 'retry-after': '1' } },
+};
+
+export const INTERNAL_ERROR: Problem = {
+  status: 500,
+  detail: 'An unexpected error occurred; quote the requestId when reporting it',
 };
 
 // Fastify's own errors, reworded for API clients.
@@ -90,7 +95,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const fallback = exception instanceof SyntaxError ? FASTIFY_DETAILS.FST_ERR_CTP_INVALID_JSON_BODY : undefined;
       return { status: statusCode, detail: known ?? fallback ?? STATUS_CODES[statusCode] ?? 'Bad request' };
     }
-    return { status: 500, detail: 'An unexpected error occurred; quote the requestId when reporting it' };
+    return INTERNAL_ERROR;
   }
 
   private log(exception: unknown, problem: Problem, request: FastifyRequest): void {
