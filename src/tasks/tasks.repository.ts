@@ -4,7 +4,7 @@ import type { AuthUser } from '../auth/auth-user';
 import type { SessionRead } from '../auth/session-in-query';
 import { Sql, type Statement } from '../database/sql';
 import type { CreateTaskDto } from './dto/create-task.dto';
-import type { TaskDto } from './dto/task.dto';
+import { TaskDto } from './dto/task.dto';
 import type { TaskStatsDto } from './dto/task-stats.dto';
 import type { UpdateTaskDto } from './dto/update-task.dto';
 import {
@@ -20,7 +20,13 @@ import {
   withSessionCheck,
 } from './task-statements';
 
-type Row = TaskDto & { cursorValue?: string };
+type ListRow = TaskDto & { cursorValue: string };
+
+/** One page: its tasks, and the keyset position after the last one when another page follows. */
+export interface TaskPage {
+  tasks: TaskDto[];
+  next?: { value: string; id: string };
+}
 
 /**
  * Runs the statements of src/tasks/task-statements.ts. Each route's statement carries the check of the
@@ -31,30 +37,38 @@ type Row = TaskDto & { cursorValue?: string };
 export class TasksRepository {
   constructor(private readonly sql: Sql) {}
 
-  async list(user: AuthUser, request: ListRequest): Promise<SessionRead<{ rows: Row[]; more: boolean }>> {
-    const { active, rows } = await this.inSession<Row>(user, (gate) => listStatement(user.id, request, gate));
-    return { active, result: { rows: rows.slice(0, request.limit), more: rows.length > request.limit } };
+  async list(user: AuthUser, request: ListRequest): Promise<SessionRead<TaskPage>> {
+    const { active, rows } = await this.inSession<ListRow>(user, (gate) => listStatement(user.id, request, gate));
+    const { limit } = request;
+    const last = rows.length > limit ? rows[limit - 1] : undefined;
+    return {
+      active,
+      result: {
+        tasks: rows.slice(0, limit).map(TaskDto.from),
+        next: last && { value: last.cursorValue, id: last.id },
+      },
+    };
   }
 
   async findOne(user: AuthUser, id: string): Promise<SessionRead<TaskDto | undefined>> {
-    return this.first(await this.inSession<TaskDto>(user, (gate) => findOneStatement(user.id, id, gate)));
+    return this.task(await this.inSession<TaskDto>(user, (gate) => findOneStatement(user.id, id, gate)));
   }
 
   async stats(user: AuthUser): Promise<SessionRead<TaskStatsDto>> {
     const { active, rows } = await this.inSession<TaskStatsDto>(user, (gate) => statsStatement(user.id, gate), 'total');
-    return { active, result: rows[0] };
+    const { total, completed, pending, overdue } = rows[0] ?? { total: 0, completed: 0, pending: 0, overdue: 0 };
+    return { active, result: { total, completed, pending, overdue } };
   }
 
-  async insert(user: AuthUser, id: string, task: CreateTaskDto): Promise<SessionRead<TaskDto>> {
-    const { active, rows } = await this.inSession<TaskDto>(user, (gate) => insertStatement(id, user.id, task, gate));
-    return { active, result: rows[0] };
+  async insert(user: AuthUser, id: string, task: CreateTaskDto): Promise<SessionRead<TaskDto | undefined>> {
+    return this.task(await this.inSession<TaskDto>(user, (gate) => insertStatement(id, user.id, task, gate)));
   }
 
   /** Inside a transaction of the caller's (the idempotent create), whose session is already checked. */
   async insertWith(manager: EntityManager, id: string, userId: string, task: CreateTaskDto): Promise<TaskDto> {
     const { text, values } = insertStatement(id, userId, task);
     const rows: TaskDto[] = await manager.query(text, values);
-    return rows[0];
+    return TaskDto.from(rows[0]);
   }
 
   async update(
@@ -63,13 +77,13 @@ export class TasksRepository {
     changes: UpdateTaskDto,
     versions?: number[],
   ): Promise<SessionRead<TaskDto | undefined>> {
-    return this.first(
+    return this.task(
       await this.inSession<TaskDto>(user, (gate) => updateStatement(user.id, id, changes, versions, gate)),
     );
   }
 
   async toggle(user: AuthUser, id: string, versions?: number[]): Promise<SessionRead<TaskDto | undefined>> {
-    return this.first(await this.inSession<TaskDto>(user, (gate) => toggleStatement(user.id, id, versions, gate)));
+    return this.task(await this.inSession<TaskDto>(user, (gate) => toggleStatement(user.id, id, versions, gate)));
   }
 
   async delete(user: AuthUser, id: string, versions?: number[]): Promise<SessionRead<boolean>> {
@@ -85,9 +99,8 @@ export class TasksRepository {
 
   /**
    * The statement gated by the session check. `key` is a column every row of the statement has a value
-   * in, to tell its rows from the row of nulls that stands for none. The rows keep their `sessionActive`
-   * column (and list rows their `cursorValue`): the routes' response schemas (dto/task.schema.ts) write
-   * exactly the fields of a TaskDto, so copying every row without them would only make garbage.
+   * in, to tell its rows from the row of nulls that stands for none. Rows still carry `sessionActive`
+   * (and list rows `cursorValue`): callers map them to their DTOs.
    */
   private async inSession<T extends object>(
     user: AuthUser,
@@ -103,7 +116,7 @@ export class TasksRepository {
     };
   }
 
-  private first<T>({ active, rows }: { active: boolean; rows: T[] }): SessionRead<T | undefined> {
-    return { active, result: rows[0] };
+  private task({ active, rows }: { active: boolean; rows: TaskDto[] }): SessionRead<TaskDto | undefined> {
+    return { active, result: rows[0] && TaskDto.from(rows[0]) };
   }
 }

@@ -7,7 +7,7 @@ import { SessionsService } from '../sessions/sessions.service';
 import type { AppConfig } from '../config/configuration';
 import type { CreateTaskDto } from './dto/create-task.dto';
 import type { ListTasksQueryDto } from './dto/list-tasks-query.dto';
-import type { TaskDto } from './dto/task.dto';
+import { TaskDto } from './dto/task.dto';
 import type { TaskPageDto } from './dto/task-page.dto';
 import type { TaskStatsDto } from './dto/task-stats.dto';
 import type { UpdateTaskDto } from './dto/update-task.dto';
@@ -30,7 +30,8 @@ export class TasksService {
   }
 
   async create(user: AuthUser, task: CreateTaskDto): Promise<TaskDto> {
-    return confirmSession(user, await this.tasks.insert(user, uuidv7(), task));
+    // An INSERT … SELECT for a live session always returns the new row.
+    return confirmSession(user, await this.tasks.insert(user, uuidv7(), task))!;
   }
 
   /** A create under an Idempotency-Key: the first response, replayed to every retry of the same body. */
@@ -48,7 +49,7 @@ export class TasksService {
       body: await this.tasks.insertWith(manager, uuidv7(), user.id, task),
     }));
     // jsonb reorders keys: replay the body with its fields in the order the first response had.
-    return { ...result, body: inFieldOrder(result.body) };
+    return { ...result, body: TaskDto.from(result.body) };
   }
 
   async list(
@@ -60,7 +61,7 @@ export class TasksService {
     if (after && after.sort !== sort)
       throw new BadRequestException(`cursor belongs to sort=${after.sort}, not sort=${sort}`);
 
-    const { rows, more } = confirmSession(
+    const { tasks, next } = confirmSession(
       user,
       await this.tasks.list(user, {
         filter: { completed, priority, dueBefore, dueAfter, q },
@@ -69,12 +70,7 @@ export class TasksService {
         limit,
       }),
     );
-    const last = rows.at(-1);
-    return {
-      // Each row also carries its cursorValue; the page's response schema leaves it out.
-      items: rows,
-      nextCursor: more && last ? this.cursors.encode({ sort, value: last.cursorValue!, id: last.id }) : null,
-    };
+    return { items: tasks, nextCursor: next ? this.cursors.encode({ sort, ...next }) : null };
   }
 
   async stats(user: AuthUser): Promise<TaskStatsDto> {
@@ -107,23 +103,6 @@ export class TasksService {
     }
     return notFound(id);
   }
-}
-
-const TASK_FIELDS = [
-  'id',
-  'title',
-  'description',
-  'completed',
-  'completedAt',
-  'dueDate',
-  'priority',
-  'createdAt',
-  'updatedAt',
-  'version',
-] as const;
-
-function inFieldOrder(task: TaskDto): TaskDto {
-  return Object.fromEntries(TASK_FIELDS.map((field) => [field, task[field]])) as unknown as TaskDto;
 }
 
 function notFound(id: string): never {

@@ -28,4 +28,20 @@ export class TaskDto {
 
   /** Incremented by every change; the ETag of the task is this number in quotes. @example 1 */
   version: number;
+
+  /** Exactly a task's fields, in this order, from a row that may carry more (or a stored response). */
+  static from(row: TaskDto): TaskDto {
+    return {
+      id: row.id,
+      title: row.title,
+      description: row.description,
+      completed: row.completed,
+      completedAt: row.completedAt,
+      dueDate: row.dueDate,
+      priority: row.priority,
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+      version: row.version,
+    };
+  }
 }

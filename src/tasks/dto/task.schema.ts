@@ -1,10 +1,10 @@
 /**
  * Response schemas of the task routes, for Fastify's serializer: fast-json-stringify compiles each once
  * at start-up and writes a task faster than `JSON.stringify`, and a response can never carry a field the
- * DTO does not declare (the repository's rows carry a column or two more). No `required`: as with
- * `JSON.stringify`, a missing field is left out (never a 500). They describe `TaskDto`, `TaskPageDto`
- * and `TaskStatsDto`; test/tasks.e2e-spec.ts checks them against the OpenAPI document, so a field added
- * to a DTO but not here fails there instead of vanishing from responses.
+ * DTO does not declare. No `required`: as with `JSON.stringify`, a missing field is left out (never a
+ * 500). They describe `TaskDto`, `TaskPageDto` and `TaskStatsDto`; test/tasks.e2e-spec.ts checks them
+ * against the OpenAPI document, so a field added to a DTO but not here fails there instead of vanishing
+ * from responses.
  */
 const nullable = (type: string, format?: string) => ({ type: [type, 'null'], ...(format && { format }) });
 
