@@ -48,6 +48,8 @@ function nodes(plan: PlanNode): PlanNode[] {
   return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
 }
 
+const indexNames = (plan: PlanNode) => nodes(plan).map((node) => node['Index Name']);
+
 function utcDate(days: number): string {
   const date = new Date();
   date.setUTCDate(date.getUTCDate() + days);
@@ -139,7 +141,9 @@ beforeAll(async () => {
     [TASKS_PER_USER],
   );
   await t.db.pool.query('ANALYZE users');
-  await t.db.pool.query('ANALYZE tasks');
+  // VACUUM as autovacuum would after such a load: it also records the GIN index's entry counts, without
+  // which PostgreSQL prices every GIN scan as if it read the whole index.
+  await t.db.pool.query('VACUUM ANALYZE tasks');
 
   const { rows } = await t.db.pool.query<{ id: string }>(
     `SELECT id FROM users WHERE email LIKE 'seed-%' ORDER BY email LIMIT 1`,
@@ -165,7 +169,7 @@ describe('indexes on tasks', () => {
       expect.arrayContaining([
         expect.stringMatching(/\(user_id, created_at DESC, id DESC\)$/),
         expect.stringMatching(/\(user_id, completed, due_date\)$/),
-        expect.stringMatching(/USING gin \(user_id, to_tsvector\('english'::regconfig,/),
+        expect.stringMatching(/USING gin \(user_id, tasks_search_document\(user_id, \(title\)::text, description\)\)/),
       ]),
     );
   });
@@ -203,14 +207,14 @@ describe('indexes on tasks', () => {
     expect(seqScansOnTasks(await explainGeneric(text))).toEqual([]);
   });
 
-  it('finds a rare word through the full-text index', async () => {
+  it('finds a rare word through the full-text index, in custom and generic plans', async () => {
     const { rows } = await t.db.pool.query<{ word: string }>(
       `SELECT split_part(description, ' ', 2) AS word FROM tasks WHERE user_id = $1 AND description IS NOT NULL LIMIT 1`,
       [sampleUserId],
     );
     const { text, values } = servedStatement(sampleUserId, { q: rows[0].word }, '-createdAt', undefined, 20);
-    const plan = await explain(text, values);
-    expect(nodes(plan).map((node) => node['Index Name'])).toContain('tasks_search_idx');
+    expect(indexNames(await explain(text, values))).toContain('tasks_search_idx');
+    expect(indexNames(await explainGeneric(text))).toContain('tasks_search_idx');
   });
 });
 

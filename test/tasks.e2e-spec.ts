@@ -464,6 +464,21 @@ describe('GET /api/v1/tasks', () => {
     expect(ids(res)).toEqual([seeds[5].id]);
   });
 
+  it('keeps the tasks of a user whose search bucket is the caller’s out of the results', async () => {
+    // The search index keys words by the last three hex digits of the owner's id: this user shares them.
+    const neighbour = `${randomUUID().slice(0, -3)}${lister.id.slice(-3)}`;
+    await t.db.pool.query(
+      `INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, 'neighbour', 'not-a-password-hash')`,
+      [neighbour, `${neighbour}@example.com`],
+    );
+    await t.db.pool.query(
+      `INSERT INTO tasks (id, user_id, title, description) VALUES ($1, $2, 'quarterly plumber', 'kitchen sink painters')`,
+      [randomUUID(), neighbour],
+    );
+    expect(ids(await list({ q: 'quarterly' }))).toEqual([seeds[5].id, seeds[1].id]);
+    expect(ids(await list({ q: '"kitchen sink"' }))).toEqual([seeds[2].id]);
+  });
+
   it('rejects a q over 200 characters with 400', async () => {
     expectValidationProblem(await list({ q: 'a'.repeat(201) }), 'q');
   });
@@ -553,6 +568,26 @@ describe('GET /api/v1/tasks', () => {
       expect(res.body.items).toEqual(expect.any(Array));
       const mine = new Set(seeds.map((seed) => seed.id));
       for (const id of ids(res)) expect(mine.has(id)).toBe(true);
+    });
+
+    it.each([
+      [`it's O'Neil's "quoted" text, '' and '''' and a lone '`],
+      ["back\\slash \\\\ C:\\path\\to\\file.txt and \\' together"],
+      [`<a href='x y' title="a ' b">tag</a> http://example.com/a'b?c=d e and mail@example.com`],
+      ['&|!():*<-> 1.5 -2 v1.2.3 /usr/local/bin ünïcödé 日本語 🚀'],
+    ])('creates, edits and finds a task whose text is %p', async (text) => {
+      const writer = await register('hostile-text');
+      const task = await createTask(writer, { title: `zebra ${text}`.slice(0, 200), description: text });
+      const edited = await t.api
+        .patch(`/api/v1/tasks/${task.id}`)
+        .set(bearer(writer))
+        .send({ description: `giraffe ${text}` });
+      expect(edited.status).toBe(200);
+      for (const q of ['zebra', 'giraffe', 'zebra giraffe']) {
+        const res = await t.api.get('/api/v1/tasks').query({ q }).set(bearer(writer));
+        expect(res.status).toBe(200);
+        expect((res.body.items as Task[]).map((item) => item.id)).toEqual([task.id]);
+      }
     });
 
     it('counts characters, not UTF-16 units: 200 emoji are a valid q', async () => {

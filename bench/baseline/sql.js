@@ -5,7 +5,7 @@ const { createHash } = require('node:crypto');
 // src/tasks/task-statements.ts: COLUMNS and SEARCH_DOCUMENT.
 const COLUMNS = `t.id, t.title, t.description, t.completed, t.completed_at AS "completedAt", t.due_date AS "dueDate",
   t.priority, t.created_at AS "createdAt", t.updated_at AS "updatedAt", t.version`;
-const SEARCH_DOCUMENT = `to_tsvector('english'::regconfig, t.title || ' ' || COALESCE(t.description, ''))`;
+const SEARCH_DOCUMENT = 'tasks_search_document(t.user_id, t.title, t.description)';
 
 // src/tasks/task-sort.ts, the default sort (-createdAt): the only one the bench uses.
 const SORT = {
@@ -40,7 +40,7 @@ function listTasks(userId, { completed, q, after, limit }, gate) {
   const param = (value) => `$${values.push(value)}`;
   const where = ['t.user_id = $1'];
   if (completed !== undefined) where.push(`t.completed = ${param(completed)}`);
-  if (q) where.push(`${SEARCH_DOCUMENT} @@ websearch_to_tsquery('english'::regconfig, ${param(q)})`);
+  if (q) where.push(`${SEARCH_DOCUMENT} @@ tasks_search_query($1, ${param(q)})`);
   if (after) {
     where.push(`(${SORT.expression}, t.id) < (${param(after.value)}::${SORT.type}, ${param(after.id)}::uuid)`);
   }

@@ -1,5 +1,6 @@
 import { escapeIdentifier } from 'pg';
-import { DataSource, type Migration } from 'typeorm';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataSource, type Migration, type QueryRunner } from 'typeorm';
 import type { DatabaseConfig } from '../config/database.config';
 import { buildDataSourceOptions } from './data-source.options';
 import type { EmbeddedPostgres } from './embedded-postgres';
@@ -7,6 +8,7 @@ import { parsePostgresUrl } from './postgres-url';
 
 // Any fixed 64-bit key, the same for every replica and Job of this service.
 const MIGRATION_LOCK_KEY = '7361726b73617069';
+const LOCK_POLL_MS = 250;
 
 /**
  * The data source migrations run through, from the TypeORM CLI (`ormconfig.ts`) and from the app's
@@ -67,11 +69,20 @@ export class MigrationDataSource extends DataSource {
     }
   }
 
+  private async tryLock(runner: QueryRunner): Promise<boolean> {
+    const [{ locked }] = (await runner.query(
+      `SELECT pg_try_advisory_lock(x'${MIGRATION_LOCK_KEY}'::bigint) AS locked`,
+    )) as { locked: boolean }[];
+    return locked;
+  }
+
   private async withLock<T>(work: () => Promise<T>): Promise<T> {
     const runner = this.createQueryRunner();
     await runner.connect();
     try {
-      await runner.query(`SELECT pg_advisory_lock(x'${MIGRATION_LOCK_KEY}'::bigint)`);
+      // Polled, not waited for: a statement blocked in pg_advisory_lock holds a snapshot, and CREATE INDEX
+      // CONCURRENTLY in the holder's migration would wait for that snapshot forever.
+      while (!(await this.tryLock(runner))) await sleep(LOCK_POLL_MS);
       return await work();
     } finally {
       await runner.query(`SELECT pg_advisory_unlock(x'${MIGRATION_LOCK_KEY}'::bigint)`).catch(() => undefined);

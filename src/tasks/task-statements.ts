@@ -18,8 +18,9 @@ export type { Statement };
 export const COLUMNS = `t.id, t.title, t.description, t.completed, t.completed_at AS "completedAt", t.due_date AS "dueDate",
   t.priority, t.created_at AS "createdAt", t.updated_at AS "updatedAt", t.version`;
 
-// Must match the expression of the tasks_search_idx GIN index, or the index is not used.
-export const SEARCH_DOCUMENT = `to_tsvector('english'::regconfig, t.title || ' ' || COALESCE(t.description, ''))`;
+// Must match the expression of the tasks_search_idx GIN index, or the index is not used; the query's
+// lexemes carry the same per-user bucket (see the BucketedSearchIndex migration).
+export const SEARCH_DOCUMENT = 'tasks_search_document(t.user_id, t.title, t.description)';
 
 export interface TaskFilter {
   completed?: boolean;
@@ -47,7 +48,7 @@ export function listStatement(userId: string, { filter, sort, after, limit }: Li
   if (filter.priority) where.push(`t.priority = ${param(filter.priority)}`);
   if (filter.dueBefore) where.push(`t.due_date < ${param(filter.dueBefore)}::date`);
   if (filter.dueAfter) where.push(`t.due_date > ${param(filter.dueAfter)}::date`);
-  if (filter.q) where.push(`${SEARCH_DOCUMENT} @@ websearch_to_tsquery('english'::regconfig, ${param(filter.q)})`);
+  if (filter.q) where.push(`${SEARCH_DOCUMENT} @@ tasks_search_query($1, ${param(filter.q)})`);
   const direction = sort.descending ? 'DESC' : 'ASC';
   if (after) {
     where.push(
