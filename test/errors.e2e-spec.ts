@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { startTestApp, type LogLine, type TestApp } from './support/app';
 import { registerUser, type Account } from './support/auth';
 import { expectProblem, waitFor } from './support/http';
@@ -87,6 +88,55 @@ describe('errors are RFC 9457 problem details', () => {
       // The client is told the limit, not just that there is one (the filter's intended wording).
       expect(res.body.detail).toMatch(/65536 bytes|64 KiB/);
       expect(await taskCount()).toBe(0);
+    });
+
+    /**
+     * Writes `requests` in full on one connection, then reads: the statuses answered, and who closed it (the
+     * client, once every request has its answer, unless `untilClosed`).
+     */
+    function onOneConnection(
+      requests: Buffer[],
+      untilClosed = false,
+    ): Promise<{ statuses: number[]; closedBy: 'server' | 'client' }> {
+      const { hostname, port } = new URL(t.url);
+      return new Promise((resolve) => {
+        const socket = connect(Number(port), hostname);
+        let data = '';
+        let closedBy: 'server' | 'client' = 'server';
+        const statuses = () => [...data.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+        socket.on('data', (chunk) => {
+          data += chunk.toString('latin1');
+          if (!untilClosed && statuses().length === requests.length) {
+            closedBy = 'client';
+            socket.end();
+          }
+        });
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve({ statuses: statuses(), closedBy }));
+        for (const bytes of requests) socket.write(bytes);
+      });
+    }
+
+    const oversized = (bytes: number) =>
+      Buffer.concat([
+        Buffer.from(
+          `POST /api/v1/tasks HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${alice.accessToken}\r\n` +
+            `Content-Type: application/json\r\nContent-Length: ${bytes}\r\n\r\n`,
+        ),
+        Buffer.alloc(bytes, 'x'),
+      ]);
+
+    it('answers 413 to a client that sends its whole oversized body first, and keeps the connection', async () => {
+      const next = Buffer.from('GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      const { statuses, closedBy } = await onOneConnection([oversized(2 * 1024 * 1024), next]);
+      expect(statuses).toEqual([413, 200]);
+      expect(closedBy).toBe('client');
+    });
+
+    it('drops the connection when a refused body goes on past 4 MiB, instead of reading it all', async () => {
+      const { statuses, closedBy } = await onOneConnection([oversized(64 * 1024 * 1024)], true);
+      expect(closedBy).toBe('server');
+      expect(statuses.every((status) => status === 413)).toBe(true);
     });
 
     it.each(['text/plain', 'application/x-www-form-urlencoded'])('rejects content-type %s with 415', async (type) => {

@@ -3,6 +3,9 @@ import type { FastifyInstance } from 'fastify';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 const MAX_DEPTH = 32;
+// How much of a refused body is still read (and discarded) after the 413, and for how long.
+const LINGER_BYTES = 4 * 1024 * 1024;
+const LINGER_MS = 5_000;
 
 /**
  * The only body parser: JSON (`application/json`, `application/*+json`). Any other content type is
@@ -24,6 +27,31 @@ export function registerJsonBodyParser(fastify: FastifyInstance): void {
       });
     },
   );
+  registerLingeringClose(fastify);
+}
+
+/**
+ * A body over the limit is answered 413 before it is read, and Fastify then closes the connection. A
+ * socket closed with the client's bytes still unread is reset by the kernel, and a client that is still
+ * uploading can lose the 413 to that reset (it sees ECONNRESET or EPIPE instead). As nginx's lingering
+ * close does: answer, keep the connection, read and discard the rest of the body, and drop the
+ * connection only if the rest runs past LINGER_BYTES or LINGER_MS.
+ */
+function registerLingeringClose(fastify: FastifyInstance): void {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    const raw = request.raw;
+    if (reply.statusCode !== 413 || raw.complete) return done(null, payload);
+    reply.removeHeader('connection');
+    let received = 0;
+    const drop = () => raw.socket?.destroy();
+    const timer = setTimeout(drop, LINGER_MS).unref();
+    raw.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > LINGER_BYTES) drop();
+    });
+    raw.once('close', () => clearTimeout(timer));
+    done(null, payload);
+  });
 }
 
 /** What is wrong with a parsed body that JSON itself allows, or undefined. Iterative: no deep recursion. */
