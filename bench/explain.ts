@@ -1,7 +1,19 @@
 import type { Client } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import * as sql from './baseline/sql';
+import type { Statement } from '../src/database/statement-runner';
+import {
+  findOneStatement,
+  insertStatement,
+  listStatement,
+  type ListRequest,
+  updateStatement,
+  withSessionCheck,
+} from '../src/tasks/task-statements';
+import { sortSpec } from '../src/tasks/task-sort';
 import { SEARCH_TERMS } from './seed';
+
+const list = (userId: string, request: Partial<ListRequest> & { limit: number }, gate?: string) =>
+  listStatement(userId, { filter: {}, sort: sortSpec('-createdAt'), ...request }, gate);
 
 export interface Plan {
   name: string;
@@ -20,26 +32,26 @@ export async function explainHotQueries(
   pageLimit: number,
 ): Promise<Plan[]> {
   const sessionId = (JSON.parse(Buffer.from(user.token.split('.')[1], 'base64url').toString()) as { sid: string }).sid;
-  const firstPage = sql.listTasks(user.id, { limit: pageLimit });
+  const firstPage = list(user.id, { limit: pageLimit });
   const { rows } = await db.query<{ id: string; cursorValue: string }>(firstPage.text, firstPage.values);
   const last = rows[Math.min(pageLimit, rows.length) - 1];
-  const inSession = (statement: sql.Gated) => sql.withSessionCheck(statement, user.id, sessionId);
-  const statements: [string, sql.Query, boolean][] = [
-    ['list', inSession((gate) => sql.listTasks(user.id, { limit: 20 }, gate)), false],
-    ['filter', inSession((gate) => sql.listTasks(user.id, { completed: false, limit: 20 }, gate)), false],
-    ['search', inSession((gate) => sql.listTasks(user.id, { q: SEARCH_TERMS[0], limit: 20 }, gate)), false],
+  const inSession = (statement: (gate: string) => Statement) => withSessionCheck(statement, user.id, sessionId);
+  const statements: [string, Statement, boolean][] = [
+    ['list', inSession((gate) => list(user.id, { limit: 20 }, gate)), false],
+    ['filter', inSession((gate) => list(user.id, { filter: { completed: false }, limit: 20 }, gate)), false],
+    ['search', inSession((gate) => list(user.id, { filter: { q: SEARCH_TERMS[0] }, limit: 20 }, gate)), false],
     [
       'page 2',
       inSession((gate) =>
-        sql.listTasks(user.id, { after: last && { value: last.cursorValue, id: last.id }, limit: pageLimit }, gate),
+        list(user.id, { after: last && { value: last.cursorValue, id: last.id }, limit: pageLimit }, gate),
       ),
       false,
     ],
-    ['get', inSession((gate) => sql.getTask(user.id, taskId, gate)), false],
-    ['update', inSession((gate) => sql.updateTask(user.id, taskId, { completed: true }, gate)!), true],
+    ['get', inSession((gate) => findOneStatement(user.id, taskId, gate)), false],
+    ['update', inSession((gate) => updateStatement(user.id, taskId, { completed: true }, undefined, gate)), true],
     [
       'create',
-      inSession((gate) => sql.insertTask(uuidv7(), user.id, { title: 'Explained task', priority: 'high' }, gate)),
+      inSession((gate) => insertStatement(uuidv7(), user.id, { title: 'Explained task', priority: 'high' }, gate)),
       true,
     ],
   ];

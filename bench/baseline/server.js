@@ -1,17 +1,31 @@
 // The bench's bare baseline: node:http and one pg Pool, no framework, one process. It answers the task
 // routes the bench drives with exactly the SQL the app runs (the session check included), so that
-// app/baseline shows what the framework layers cost. It is not a second implementation of the API:
+// app/baseline shows what the framework layers cost. The SQL comes from the app's build itself
+// (dist/tasks/task-statements.js and task-sort.js: pure functions, no Nest, no TypeORM), so the two can
+// never drift apart; `npm run bench` builds first. It is not a second implementation of the API:
 // only the parameters the bench sends are handled, and validation is the minimum that keeps SQL sane.
 //
 // Environment: DATABASE_URL, JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, DB_POOL_MAX, DB_STATEMENT_TIMEOUT_MS,
 // DB_IDLE_IN_TRANSACTION_TIMEOUT_MS, DB_PREPARED_STATEMENTS, HOST, PORT (the bench passes the values the app runs with).
 const { Buffer } = require('node:buffer');
-const { createHmac, randomUUID, timingSafeEqual } = require('node:crypto');
+const { createHash, createHmac, randomUUID, timingSafeEqual } = require('node:crypto');
 const { createServer } = require('node:http');
 const { URL } = require('node:url');
 const pg = require('pg');
 const { v7: uuidv7 } = require('uuid');
-const sql = require('./sql');
+const {
+  findOneStatement,
+  insertStatement,
+  listStatement,
+  updateStatement,
+  withSessionCheck,
+} = require('../../dist/tasks/task-statements');
+const { sortSpec } = require('../../dist/tasks/task-sort');
+
+// The one sort the bench uses: the default.
+const SORT_NAME = '-createdAt';
+const SORT = sortSpec(SORT_NAME);
+const CHANGEABLE = ['title', 'description', 'dueDate', 'priority', 'completed'];
 
 const env = process.env;
 const SECRET = env.JWT_SECRET;
@@ -74,10 +88,21 @@ const SESSION_ENDED = 'The session has ended; sign in again';
 
 /** A statement gated by the session check in the same round trip, as TasksRepository runs every task route. */
 async function inSession(user, statement) {
-  const query = sql.withSessionCheck(statement, user.id, user.sessionId);
-  const { rows } = await pool.query(PREPARED ? sql.prepared(query) : query);
+  const query = withSessionCheck(statement, user.id, user.sessionId);
+  const { rows } = await pool.query(PREPARED ? prepared(query) : query);
   if (rows[0]?.sessionActive !== true) throw new HttpError(401, SESSION_ENDED);
   return rows.filter((row) => row.id !== null).map(({ sessionActive: _active, ...row }) => row);
+}
+
+// src/database/statement-runner.ts: named prepared statements, named by their text's hash.
+const names = new Map();
+function prepared(query) {
+  let name = names.get(query.text);
+  if (name === undefined) {
+    name = `tasks_${createHash('sha256').update(query.text).digest('base64url').slice(0, 24)}`;
+    names.set(query.text, name);
+  }
+  return { name, ...query };
 }
 
 // src/tasks/task-cursor.ts: base64url(JSON [sort, value, id]) + "." + HMAC, keyed from the JWT secret.
@@ -117,15 +142,18 @@ async function listTasks(user, query) {
   if (q !== null && q.length > 200) throw new HttpError(400, 'q must be at most 200 characters');
   const cursor = query.get('cursor');
   const after = cursor === null ? undefined : decodeCursor(cursor);
-  if (cursor !== null && (!after || after.sort !== sql.SORT.name)) {
+  if (cursor !== null && (!after || after.sort !== SORT_NAME)) {
     throw new HttpError(400, 'cursor is not one this API issued');
   }
   const rows = await inSession(user, (gate) =>
-    sql.listTasks(
+    listStatement(
       user.id,
       {
-        completed: completed === null ? undefined : completed === 'true',
-        q: q !== null && q.trim() !== '' ? q : undefined,
+        filter: {
+          completed: completed === null ? undefined : completed === 'true',
+          q: q !== null && q.trim() !== '' ? q : undefined,
+        },
+        sort: SORT,
         after,
         limit,
       },
@@ -136,7 +164,7 @@ async function listTasks(user, query) {
   const last = page.at(-1);
   return {
     items: page.map(withoutCursorValue),
-    nextCursor: rows.length > limit && last ? encodeCursor(sql.SORT.name, last.cursorValue, last.id) : null,
+    nextCursor: rows.length > limit && last ? encodeCursor(SORT_NAME, last.cursorValue, last.id) : null,
   };
 }
 
@@ -147,7 +175,7 @@ function withoutCursorValue(row) {
 }
 
 async function findTask(user, id) {
-  const rows = await inSession(user, (gate) => sql.getTask(user.id, id, gate));
+  const rows = await inSession(user, (gate) => findOneStatement(user.id, id, gate));
   if (!rows[0]) throw new HttpError(404, `Task ${id} not found`);
   return rows[0];
 }
@@ -155,15 +183,15 @@ async function findTask(user, id) {
 async function createTask(user, body) {
   const title = typeof body.title === 'string' ? body.title.trim() : '';
   if (title.length < 1 || title.length > 200) throw new HttpError(400, 'title must be 1–200 characters');
-  const rows = await inSession(user, (gate) => sql.insertTask(uuidv7(), user.id, { ...body, title }, gate));
+  const rows = await inSession(user, (gate) => insertStatement(uuidv7(), user.id, { ...body, title }, gate));
   return rows[0];
 }
 
 async function updateTask(user, id, changes) {
-  if (!sql.updateTask(user.id, id, changes)) {
+  if (!CHANGEABLE.some((field) => changes[field] !== undefined)) {
     throw new HttpError(400, 'The body must contain at least one field to change');
   }
-  const rows = await inSession(user, (gate) => sql.updateTask(user.id, id, changes, gate));
+  const rows = await inSession(user, (gate) => updateStatement(user.id, id, changes, undefined, gate));
   if (!rows[0]) throw new HttpError(404, `Task ${id} not found`);
   return rows[0];
 }
