@@ -216,8 +216,9 @@ export function renderReport(report: Report): string {
     out.push(
       '## Scaling',
       '',
-      `The same requests at ${n(baseTasks)} and at ${n(scaledTasks)} tasks (${n(scaledTasks - baseTasks)} added in ${seedSeconds.toFixed(0)} s, then ANALYZE), ` +
-        'with page sizes that both data sets fill, so that each answer holds as many tasks at both sizes.',
+      `The same requests at ${n(baseTasks)} and at ${n(scaledTasks)} tasks, side by side: a copy of the seeded database grown by ${n(scaledTasks - baseTasks)} tasks ` +
+        `(in ${seedSeconds.toFixed(0)} s, then VACUUM ANALYZE), each size with its own app and baseline, the four alternating in rounds. ` +
+        'Page sizes are ones that both data sets fill, so that each answer holds as many tasks at both sizes.',
       '',
       `| scenario | request | app p50 ms at ${n(baseTasks)} | app p50 ms at ${n(scaledTasks)} | app p50 growth | app req/s | baseline p50 growth | app/baseline at ${n(scaledTasks)} | CPU µs per request, app + database | baseline + database |`,
       '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',

@@ -49,13 +49,15 @@ const HELP = `npm run bench -- [options]
   --scenarios a,b       any of ${SCENARIOS.join(',')} (default: all)
   --token-users N       users signed in for the scenarios (default 300)
   --rounds N            app/baseline alternations per scenario, sharing --duration (default 2)
-  --skip-scaling        skip re-running list/page/search after growing to --scale-to tasks per user
+  --skip-scaling        skip the scaling check (list/page/search on a copy grown to --scale-to tasks per
+                        user, alternating with the seeded size)
   --scale-to N          tasks per user for the scaling check (default 100)
   --soak S              seconds of the RSS soak, 0 to skip (default 60)
   --no-baseline         drive the app only
   --profile             run the app under --cpu-prof and summarise the profile
   --app-node-options=S  extra node flags for the app, e.g. --app-node-options=--max-semi-space-size=8
-BENCH_DATABASE_URL=postgres://… uses that server (database tasks_bench, re-created) instead of an embedded one.
+BENCH_DATABASE_URL=postgres://… uses that server (databases tasks_bench and tasks_bench_scaled, re-created)
+instead of an embedded one.
 App variables set in the environment (DB_POOL_MAX, LOG_LEVEL, …) are passed on to the app and the baseline.`;
 
 const { values: flags } = parseArgs({
@@ -220,7 +222,9 @@ async function main(): Promise<void> {
     await runMigrations(config.database);
 
     const db = await seedClient(database.url);
-    cleanup.push(() => db.end());
+    let dbEnded: Promise<void> | undefined;
+    const endDb = () => (dbEnded ??= db.end());
+    cleanup.push(endDb);
     const base = options.users * options.tasksPerUser;
     let t = Date.now();
     // One argon2id hash with the app's parameters, shared by every account, so logins really verify.
@@ -244,10 +248,9 @@ async function main(): Promise<void> {
     // The heap limit the image ships with (Dockerfile ENV NODE_OPTIONS), so memory is measured as deployed.
     const imageNodeOptions = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
     if (imageNodeOptions) appEnv.NODE_OPTIONS = imageNodeOptions;
-    const nodeArgs = [
-      ...String(flags['app-node-options']).split(/\s+/).filter(Boolean),
-      ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-    ];
+    const appNodeArgs = String(flags['app-node-options']).split(/\s+/).filter(Boolean);
+    // Profiled: the main app only (the scaling check's servers start later, without it).
+    const nodeArgs = [...appNodeArgs, ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
     const app = await startServer('app', [...nodeArgs, join(ROOT, 'dist', 'main.js')], appEnv, '/health/ready', work);
     cleanup.push(() => app.stop());
     const baselineEnv = {
@@ -260,8 +263,9 @@ async function main(): Promise<void> {
       DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: String(config.database.idleInTransactionTimeoutMs),
       DB_PREPARED_STATEMENTS: String(config.database.preparedStatements),
     };
+    const baselineMain = join(ROOT, 'bench', 'baseline', 'server.js');
     const baseline = useBaseline
-      ? await startServer('baseline', [join(ROOT, 'bench', 'baseline', 'server.js')], baselineEnv, '/health', work)
+      ? await startServer('baseline', [baselineMain], baselineEnv, '/health', work)
       : undefined;
     if (baseline) cleanup.push(() => baseline.stop());
     log(`app on ${app.url} (pid ${app.pid})${baseline ? `, baseline on ${baseline.url} (pid ${baseline.pid})` : ''}`);
@@ -281,17 +285,17 @@ async function main(): Promise<void> {
       pageLimit: Math.max(1, Math.min(20, Math.floor(options.tasksPerUser / 5))),
     };
     const all = scenarios(fixtures);
-    const explain = async (size: number) =>
+    const explain = async (client: Client, size: number) =>
       renderPlans(
         `at ${size.toLocaleString('en')} tasks`,
         await explainHotQueries(
-          db,
+          client,
           users[0],
           fixtures.tasks.find((task) => task.token === users[0].token)!.id,
           fixtures.pageLimit,
         ),
       );
-    const plans = [await explain(base)];
+    const plans = [await explain(db, base)];
     const load = { connections: options.connections, duration: options.duration };
     let peakRss = 0;
 
@@ -308,20 +312,19 @@ async function main(): Promise<void> {
       peakRss = Math.max(peakRss, peak);
       return { ...result, peakRss: peak };
     };
-    // App and baseline alternate in rounds (app, baseline, baseline, app, …) of duration/rounds seconds
-    // each, so drift on a shared machine (other processes, the database's caches, autovacuum) falls on
-    // both sides; the rounds of each target are merged, histograms included.
-    const runScenario = async (scenario: Scenario): Promise<ScenarioRun> => {
-      const targets = baseline && scenario.baseline ? [app, baseline] : [app];
+    // Targets alternate in rounds (app, baseline, baseline, app, …) of duration/rounds seconds each, so
+    // drift on a shared machine (other processes, the database's caches, autovacuum) falls on all of
+    // them alike; the rounds of each target are merged, histograms included.
+    const measure = async (scenario: Scenario, targets: Server[]): Promise<Map<Server, Measured>> => {
       for (const target of targets) {
         if (options.warmup > 0) await fire(target.url, scenario.requests(), { ...load, duration: options.warmup });
       }
       const raw = new Map<Server, RawRun[]>(targets.map((target) => [target, []]));
       const cpu = new Map(targets.map((target) => [target, cpuMeter(target)]));
-      let appPeak = 0;
+      const peaks = new Map(targets.map((target) => [target, 0]));
       for (let round = 0; round < options.rounds; round++) {
         for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
-          const sampler = target === app ? new RssSampler(app.pid) : undefined;
+          const sampler = new RssSampler(target.pid);
           cpu.get(target)!.start();
           raw
             .get(target)!
@@ -329,26 +332,53 @@ async function main(): Promise<void> {
               await fireRaw(target.url, scenario.requests(), { ...load, duration: options.duration / options.rounds }),
             );
           cpu.get(target)!.stop();
-          if (sampler) appPeak = Math.max(appPeak, sampler.stop().peak);
+          peaks.set(target, Math.max(peaks.get(target)!, sampler.stop().peak));
         }
       }
-      peakRss = Math.max(peakRss, appPeak);
-      const appResult: AppResult = { ...combine(app.url, raw.get(app)!, options.connections), peakRss: appPeak };
-      const baselineResult =
-        baseline && raw.has(baseline) ? combine(baseline.url, raw.get(baseline)!, options.connections) : undefined;
+      return new Map(
+        targets.map((target) => {
+          const result = combine(target.url, raw.get(target)!, options.connections);
+          return [target, { result, peakRss: peaks.get(target)!, cpu: perRequest(cpu.get(target)!, result.requests) }];
+        }),
+      );
+    };
+    const scenarioRun = (
+      scenario: Scenario,
+      pair: { app: Server; baseline?: Server },
+      measured: Map<Server, Measured>,
+      label = '',
+    ): ScenarioRun => {
+      const ofApp = measured.get(pair.app)!;
+      const ofBaseline = pair.baseline ? measured.get(pair.baseline) : undefined;
+      peakRss = Math.max(peakRss, ofApp.peakRss);
       const run: ScenarioRun = {
         scenario,
-        app: appResult,
-        baseline: baselineResult,
-        appCpu: perRequest(cpu.get(app)!, appResult.requests),
-        baselineCpu: baseline && baselineResult ? perRequest(cpu.get(baseline)!, baselineResult.requests) : undefined,
+        app: { ...ofApp.result, peakRss: ofApp.peakRss },
+        baseline: ofBaseline?.result,
+        appCpu: ofApp.cpu,
+        baselineCpu: ofBaseline?.cpu,
       };
-      const ratio = baselineResult ? ` (baseline ${baselineResult.requestsPerSecond.toFixed(0)} req/s)` : '';
+      const ratio = run.baseline ? ` (baseline ${run.baseline.requestsPerSecond.toFixed(0)} req/s)` : '';
       log(
-        `${scenario.name}: app ${run.app.requestsPerSecond.toFixed(0)} req/s, p50 ${run.app.p50} ms, p99 ${run.app.p99} ms, ` +
+        `${scenario.name}${label}: app ${run.app.requestsPerSecond.toFixed(0)} req/s, p50 ${run.app.p50} ms, p99 ${run.app.p99} ms, ` +
           `non-2xx ${run.app.non2xx}${statuses(run.app)}, errors ${run.app.errors}${ratio}`,
       );
       return run;
+    };
+    const runScenario = async (scenario: Scenario): Promise<ScenarioRun> => {
+      const pair = { app, baseline: scenario.baseline ? baseline : undefined };
+      const targets = pair.baseline ? [app, pair.baseline] : [app];
+      return scenarioRun(scenario, pair, await measure(scenario, targets));
+    };
+    const warmUp = async (targets: Server[], names: ScenarioName[], limits?: Limits) => {
+      const chosen = scenarios(fixtures, limits);
+      for (const target of targets) {
+        await fire(
+          target.url,
+          names.flatMap((name) => chosen[name].requests()),
+          { ...load, duration: options.warmup * 4 },
+        );
+      }
     };
 
     // Both servers warm up on every read first, so that the first scenario does not pay for V8 still
@@ -358,16 +388,7 @@ async function main(): Promise<void> {
     );
     if (options.warmup > 0 && warming.length > 0) {
       log(`warming up on ${warming.join(', ')}`);
-      for (const target of baseline ? [app, baseline] : [app]) {
-        await fire(
-          target.url,
-          warming.flatMap((name) => all[name].requests()),
-          {
-            ...load,
-            duration: options.warmup * 4,
-          },
-        );
-      }
+      await warmUp(baseline ? [app, baseline] : [app], warming);
     }
 
     const runs: ScenarioRun[] = [];
@@ -448,35 +469,70 @@ async function main(): Promise<void> {
       // back and one of the grown set 20, and search matches 4 of 10 tasks against 18 of 100 — which
       // measures the size of the answer, not the cost of finding it in a bigger table. So the scaling
       // check asks for `tasks-per-user` − 1 tasks per list page (a full page and a next cursor at both
-      // sizes) and `pageLimit` per search page, measured at the base size right before the data grows.
+      // sizes) and `pageLimit` per search page.
       const fill: Limits = { list: Math.max(1, Math.min(20, options.tasksPerUser - 1)), search: fixtures.pageLimit };
-      const before = new Map<ScenarioName, ScenarioRun>();
-      log(`scaling: list with limit=${fill.list}, search with limit=${fill.search}, at both sizes`);
-      for (const name of scalable) before.set(name, await runScenario(scenarios(fixtures, fill)[name]));
+      // Both sizes are served at once, not one after the other: the seeded database (sessions of the
+      // signed-in users included) is copied and the copy grown, each gets its own app and baseline, and
+      // the four alternate in rounds as app and baseline do above. Measured one after the other, the
+      // machine's drift in between moved even the baseline by 1.2-1.5x, and list, whose cost does not
+      // depend on the table's size, anywhere from 0.8x to 1.4x from run to run.
+      await app.stop();
+      await baseline?.stop();
+      await endDb();
       const more = options.scaleTo - options.tasksPerUser;
-      log(`scaling: adding ${(options.users * more).toLocaleString('en')} tasks`);
+      log(`scaling: copying the database, adding ${(options.users * more).toLocaleString('en')} tasks to the copy`);
       t = Date.now();
-      await withoutSecondaryIndexes(db, () => seedTasks(db, more));
-      await db.query('VACUUM ANALYZE tasks');
-      await checkpoint(db);
+      const grownUrl = await database.copy(`${new URL(database.url).pathname.slice(1)}_scaled`);
+      const grown = await seedClient(grownUrl);
+      cleanup.push(() => grown.end());
+      await withoutSecondaryIndexes(grown, () => seedTasks(grown, more));
+      await grown.query('VACUUM ANALYZE tasks');
+      await checkpoint(grown);
       const seedSeconds = (Date.now() - t) / 1000;
-      const { rows: moreTasks } = await db.query<{ id: string; user_id: string }>(
-        `SELECT id, user_id FROM tasks WHERE user_id = ANY($1::uuid[]) ORDER BY random()`,
-        [users.map((user) => user.id)],
-      );
-      fixtures.tasks = moreTasks.map((task) => ({ id: task.id, token: tokenOf.get(task.user_id)! }));
-      const scaledScenarios = scenarios(fixtures, fill);
-      plans.push(await explain(options.users * options.scaleTo));
-      const scaling: Scaling = {
-        baseTasks: base,
-        scaledTasks: options.users * options.scaleTo,
-        seedSeconds,
-        rows: [],
+      const scaledTasks = options.users * options.scaleTo;
+      plans.push(await explain(grown, scaledTasks));
+
+      const start = async (label: string, url: string) => {
+        const pair = {
+          app: await startServer(
+            `app-${label}`,
+            [...appNodeArgs, join(ROOT, 'dist', 'main.js')],
+            { ...appEnv, DATABASE_URL: url },
+            '/health/ready',
+            work,
+          ),
+          baseline: baseline
+            ? await startServer(
+                `baseline-${label}`,
+                [baselineMain],
+                { ...baselineEnv, DATABASE_URL: url },
+                '/health',
+                work,
+              )
+            : undefined,
+        };
+        cleanup.push(() => pair.app.stop());
+        if (pair.baseline) cleanup.push(() => pair.baseline!.stop());
+        return pair;
       };
+      const small = await start(String(base), database.url);
+      const large = await start(String(scaledTasks), grownUrl);
+      const targets = [small.app, large.app, small.baseline, large.baseline].filter((s): s is Server => !!s);
+      log(
+        `scaling: ${targets.length} servers alternating, list with limit=${fill.list}, search with limit=${fill.search}`,
+      );
+      if (options.warmup > 0) await warmUp(targets, scalable, fill);
+      const scaling: Scaling = { baseTasks: base, scaledTasks, seedSeconds, rows: [] };
       for (const name of scalable) {
-        const scaled = await runScenario(scaledScenarios[name]);
-        scaling.rows.push({ name, base: before.get(name)!, scaled });
+        const scenario = scenarios(fixtures, fill)[name];
+        const measured = await measure(scenario, targets);
+        scaling.rows.push({
+          name,
+          base: scenarioRun(scenario, small, measured, ` at ${base.toLocaleString('en')}`),
+          scaled: scenarioRun(scenario, large, measured, ` at ${scaledTasks.toLocaleString('en')}`),
+        });
       }
+      for (const target of targets) await target.stop();
       report.scaling = scaling;
     }
     report.peakRss = peakRss;
@@ -512,6 +568,13 @@ async function main(): Promise<void> {
 function statuses(result: LoadResult): string {
   const other = Object.entries(result.statusCodes).filter(([code]) => !code.startsWith('2'));
   return other.length ? ` (${other.map(([code, count]) => `${count}× ${code}`).join(', ')})` : '';
+}
+
+/** One target's share of a measurement. */
+interface Measured {
+  result: LoadResult;
+  peakRss: number;
+  cpu: CpuPerRequest;
 }
 
 /** CPU microseconds per answered request, of the server process and of the database. */
