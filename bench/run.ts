@@ -207,6 +207,11 @@ async function main(): Promise<void> {
     cleanup.push(() => database.stop());
 
     const appEnv: Record<string, string> = {
+      // Targets take turns (below), so each sits idle while the others are measured; with the default
+      // 10 s its pool would close every connection in between and each window would start with ten new
+      // backends, each faulting in the shared buffers it touches anew (at 1M tasks that doubled the
+      // database's CPU per request). Under steady load a pool's connections do not go idle.
+      DB_IDLE_TIMEOUT_MS: '600000',
       ...passThroughEnv(),
       NODE_ENV: 'production',
       DATABASE_URL: database.url,
@@ -259,6 +264,7 @@ async function main(): Promise<void> {
       JWT_ISSUER: config.auth.issuer,
       JWT_AUDIENCE: config.auth.audience,
       DB_POOL_MAX: String(config.database.pool.max),
+      DB_IDLE_TIMEOUT_MS: String(config.database.pool.idleTimeoutMs),
       DB_STATEMENT_TIMEOUT_MS: String(config.database.statementTimeoutMs),
       DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: String(config.database.idleInTransactionTimeoutMs),
       DB_PREPARED_STATEMENTS: String(config.database.preparedStatements),
@@ -410,7 +416,7 @@ async function main(): Promise<void> {
         `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, PostgreSQL ${version} (${database.describe}); app, baseline, database and load generator share it`,
         `data: ${options.users.toLocaleString('en')} users × ${options.tasksPerUser} tasks = ${base.toLocaleString('en')} tasks; requests rotate over ${users.length} signed-in users and their ${tasks.length.toLocaleString('en')} tasks`,
         `load: autocannon, ${options.connections} connections, ${options.warmup} s warm-up then ${options.duration} s measured per scenario and target, in ${options.rounds} alternating rounds (app, baseline, baseline, app…) merged per target`,
-        `app: node dist/main.js, NODE_ENV=production${imageNodeOptions ? `, NODE_OPTIONS=${imageNodeOptions} (the image's)` : ''}, LOG_LEVEL=${config.http.logLevel} (access log to a file), DB_POOL_MAX=${config.database.pool.max}${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}; baseline: bench/baseline/server.js, same pool size`,
+        `app: node dist/main.js, NODE_ENV=production${imageNodeOptions ? `, NODE_OPTIONS=${imageNodeOptions} (the image's)` : ''}, LOG_LEVEL=${config.http.logLevel} (access log to a file), DB_POOL_MAX=${config.database.pool.max}, DB_IDLE_TIMEOUT_MS=${config.database.pool.idleTimeoutMs}${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}; baseline: bench/baseline/server.js, same pool settings`,
       ],
       runs,
       peakRss: 0,

@@ -39,6 +39,7 @@ types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 const pool = new pg.Pool({
   connectionString: env.DATABASE_URL,
   max: Number(env.DB_POOL_MAX || 10),
+  idleTimeoutMillis: Number(env.DB_IDLE_TIMEOUT_MS || 10_000),
   statement_timeout: Number(env.DB_STATEMENT_TIMEOUT_MS || 10_000),
   idle_in_transaction_session_timeout: Number(env.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS || 10_000),
   application_name: 'tasks-api-baseline',
