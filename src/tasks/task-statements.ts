@@ -7,9 +7,10 @@ import type { SortSpec } from './task-sort';
 
 /**
  * The SQL of every route on `tasks`, as pure functions (no Nest, no database): TasksRepository runs it,
- * test/tasks-indexes.e2e-spec.ts and the bench EXPLAIN it, the bench's baseline runs its build. Each statement is scoped
- * by the owner's id (another user's task is simply not found), and takes an optional `gate`: a boolean
- * SQL expression it ANDs into its WHERE, by which withSessionCheck makes it run only for a live session.
+ * test/tasks-indexes.e2e-spec.ts and the bench EXPLAIN it, the bench's baseline runs its build. Each
+ * statement is scoped by the owner's id (another user's task is simply not found), and takes an optional
+ * `gate`: a boolean SQL expression it ANDs into its WHERE, by which withSessionCheck makes it run only
+ * for a live session.
  */
 
 export type { Statement };
