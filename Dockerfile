@@ -9,7 +9,8 @@
 # `npm run migration:run:prod` is the same command through npm (it needs a writable $HOME for npm's logs).
 # test/dockerfile.e2e-spec.ts replays this file without Docker, so keep to the instructions it supports.
 
-ARG NODE_IMAGE=node:20.20-bookworm-slim
+# Node.js 24 LTS, the version in .node-version (CI runs on the same; test/runtime.e2e-spec.ts keeps them equal).
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
@@ -39,7 +40,7 @@ EXPOSE 3000
 # ~280 MB resident under load instead of ~160 MB. Same value as deploy/k8s/deployment.yaml, which sizes
 # it below the 512Mi limit; npm run bench runs the app with it.
 ENV NODE_OPTIONS="--max-old-space-size=320"
-# The slim image has no curl; Node 20's fetch does the same. Liveness never touches the database.
+# The slim image has no curl; Node's fetch does the same. Liveness never touches the database.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "dist/main.js"]

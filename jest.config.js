@@ -1,8 +1,7 @@
 // Unit specs sit beside the code (src/**/*.spec.ts) and cover pure logic. E2e specs
 // (test/**/*.e2e-spec.ts) start the built service (`node dist/main.js`, as production runs it) against a
 // real PostgreSQL that test/support/global-setup.ts starts once per run, and drive it over HTTP.
-// (NestJS 12 is ESM-only and Jest on Node 20 cannot load it in-process; a child process is also the
-// honest way to test signals, logs and crashes.)
+// (A child process is the honest way to test signals, logs and crashes.)
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 
 module.exports = {

@@ -17,9 +17,9 @@ import { execute, imageEnv, replayDockerfile, type ReplayResult, type StageResul
 const ROOT = join(__dirname, '..');
 const MIGRATION_COMMAND_LABEL = 'tasks-api.migration-command';
 const BUILD_TIMEOUT_MS = 300_000;
-// The npm that node:20.20 images bundle (Node 20 has shipped 10.8.2 since 20.17). This machine's npm may be
-// newer, and npm 11.16+ rejects lockfiles that npm 10 accepts (npm/cli#9846), so the replay runs the image's.
-const IMAGE_NPM = '10.8.2';
+// The npm that the node:24.22.3 image bundles (Node 24.22.0 upgraded it to 11.19.1). This machine's npm may
+// differ, and npm versions disagree on which lockfiles they accept (npm/cli#9846), so the replay runs the image's.
+const IMAGE_NPM = '11.19.1';
 
 interface Ready {
   status: string;
