@@ -1,7 +1,7 @@
 // The bench's bare baseline: node:http and one pg Pool, no framework, one process. It answers the task
 // routes the bench drives with exactly the SQL the app runs (the session check included), so that
 // app/baseline shows what the framework layers cost. The SQL comes from the app's build itself
-// (dist/tasks/task-statements.js and task-sort.js: pure functions, no Nest, no TypeORM), so the two can
+// (dist/tasks/task-statements.js, task-sort.js and task-cursor.js: no Nest, no TypeORM), so the two can
 // never drift apart; `npm run bench` builds first. It is not a second implementation of the API:
 // only the parameters the bench sends are handled, and validation is the minimum that keeps SQL sane.
 //
@@ -21,6 +21,7 @@ const {
   withSessionCheck,
 } = require('../../dist/tasks/task-statements');
 const { sortSpec } = require('../../dist/tasks/task-sort');
+const { TaskCursorCodec } = require('../../dist/tasks/task-cursor');
 
 // The one sort the bench uses: the default.
 const SORT_NAME = '-createdAt';
@@ -106,30 +107,8 @@ function prepared(query) {
   return { name, ...query };
 }
 
-// src/tasks/task-cursor.ts: base64url(JSON [sort, value, id]) + "." + HMAC, keyed from the JWT secret.
-const CURSOR_KEY = createHmac('sha256', SECRET).update('task-list-cursor').digest();
-const signCursor = (payload) => createHmac('sha256', CURSOR_KEY).update(payload).digest();
-
-function encodeCursor(sort, value, id) {
-  const payload = Buffer.from(JSON.stringify([sort, value, id])).toString('base64url');
-  return `${payload}.${signCursor(payload).toString('base64url')}`;
-}
-
-function decodeCursor(cursor) {
-  const [payload, signature, ...rest] = cursor.split('.');
-  if (!payload || !signature || rest.length > 0) return undefined;
-  const expected = signCursor(payload);
-  const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-  try {
-    const [sort, value, id] = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    return typeof sort === 'string' && typeof value === 'string' && typeof id === 'string'
-      ? { sort, value, id }
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
+// The app's own cursor codec (AES-256-GCM keyed from the JWT secret), like the statements above.
+const cursors = new TaskCursorCodec(SECRET);
 
 // TasksService.list, for the default sort.
 async function listTasks(user, query) {
@@ -142,7 +121,7 @@ async function listTasks(user, query) {
   const q = query.get('q');
   if (q !== null && q.length > 200) throw new HttpError(400, 'q must be at most 200 characters');
   const cursor = query.get('cursor');
-  const after = cursor === null ? undefined : decodeCursor(cursor);
+  const after = cursor === null ? undefined : cursors.decode(cursor);
   if (cursor !== null && (!after || after.sort !== SORT_NAME)) {
     throw new HttpError(400, 'cursor is not one this API issued');
   }
@@ -165,7 +144,8 @@ async function listTasks(user, query) {
   const last = page.at(-1);
   return {
     items: page.map(withoutCursorValue),
-    nextCursor: rows.length > limit && last ? encodeCursor(SORT_NAME, last.cursorValue, last.id) : null,
+    nextCursor:
+      rows.length > limit && last ? cursors.encode({ sort: SORT_NAME, value: last.cursorValue, id: last.id }) : null,
   };
 }
 

@@ -3,6 +3,7 @@ import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { IsCalendarDate } from '../../http/calendar-date';
 import { PRIORITIES, type Priority } from '../task.entity';
+import { MAX_CURSOR_LENGTH } from '../task-cursor';
 import { SORTS, type Sort } from '../task-sort';
 
 // Query strings are text: only the exact words true/false are booleans.
@@ -70,6 +71,6 @@ export class ListTasksQueryDto {
   @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page, unchanged.' })
   @IsOptional()
   @IsString()
-  @MaxLength(1024)
+  @MaxLength(MAX_CURSOR_LENGTH)
   cursor?: string;
 }
