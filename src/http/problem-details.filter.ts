@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { classifyDatabaseError, type DatabaseFailure, sqlState } from '../database/database-errors';
 import { DatabaseProbe } from '../database/database.probe';
+import { loggedRequest } from './logger';
 import { sendProblem } from './problem-details';
 import { RateLimitedException } from './rate-limited.exception';
 import { ValidationFailedException } from './validation';
@@ -105,7 +106,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   private log(exception: unknown, problem: Problem, request: FastifyRequest): void {
     if (problem.status < 500) return;
-    const context = { requestId: request.id, method: request.method, url: request.url, err: describeError(exception) };
+    const context = { requestId: request.id, ...loggedRequest(request), err: describeError(exception) };
     if (problem.status === 500) this.logger.error(context, 'unhandled error');
     else if (!(exception instanceof HttpException)) this.logger.warn(context, problem.detail);
   }
