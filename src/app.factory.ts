@@ -19,7 +19,19 @@ export const API_PREFIX = 'api/v1';
 
 /** Builds the application exactly as it serves, for main.ts and for the e2e tests. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const { timeouts } = config.http;
   const adapter = new FastifyAdapter({
+    // Slow or silent clients (a body trickled a byte at a time) cannot hold a connection: a request not
+    // received in time gets 408 through clientErrorHandler, an idle or stalled connection is closed.
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    connectionTimeout: timeouts.connectionMs,
+    http: {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      // Node enforces the two deadlines above only on this tick (30 s by default), so it sets their precision.
+      connectionsCheckingInterval: Math.min(1_000, Math.ceil(timeouts.headersMs / 4)),
+    },
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestId,
     requestIdHeader: false,

@@ -9,6 +9,15 @@ export interface HttpConfig {
   trustProxy: boolean | number | string;
   shutdownDrainMs: number;
   shutdownTimeoutMs: number;
+  timeouts: HttpTimeouts;
+}
+
+/** Bounds on slow or silent clients, in milliseconds (Node's HTTP server options). */
+export interface HttpTimeouts {
+  requestMs: number;
+  headersMs: number;
+  keepAliveMs: number;
+  connectionMs: number;
 }
 
 export function httpConfig(env: EnvironmentVariables): HttpConfig {
@@ -20,6 +29,13 @@ export function httpConfig(env: EnvironmentVariables): HttpConfig {
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     shutdownDrainMs: env.SHUTDOWN_DRAIN_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    timeouts: {
+      requestMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      // The whole request's deadline covers its headers (and Node refuses a longer headers timeout).
+      headersMs: Math.min(env.HTTP_HEADERS_TIMEOUT_MS, env.HTTP_REQUEST_TIMEOUT_MS),
+      keepAliveMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      connectionMs: env.HTTP_CONNECTION_TIMEOUT_MS,
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import { loadConfig } from './configuration';
 import { ConfigError, validateEnv } from './env.validation';
 
 const SECRET = 'a-secret-that-is-at-least-32-characters-long';
@@ -25,6 +26,10 @@ describe('validateEnv', () => {
           LOG_LEVEL: 'info',
           TRUST_PROXY: 'false',
           SHUTDOWN_DRAIN_MS: 0,
+          HTTP_REQUEST_TIMEOUT_MS: 30_000,
+          HTTP_HEADERS_TIMEOUT_MS: 10_000,
+          HTTP_KEEP_ALIVE_TIMEOUT_MS: 72_000,
+          HTTP_CONNECTION_TIMEOUT_MS: 60_000,
           DATABASE_POOLER: 'auto',
           DB_POOL_MAX: 10,
           DB_POOL_MAX_WAITING: 50,
@@ -97,6 +102,10 @@ describe('validateEnv', () => {
       ['PORT', '-1'],
       ['LOG_LEVEL', 'verbose'],
       ['SHUTDOWN_DRAIN_MS', '999999'],
+      ['HTTP_REQUEST_TIMEOUT_MS', '0'],
+      ['HTTP_HEADERS_TIMEOUT_MS', '500'],
+      ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '1000000'],
+      ['HTTP_CONNECTION_TIMEOUT_MS', 'never'],
       ['DATABASE_URL', 'mysql://x'],
       ['DATABASE_URL', 'not a url'],
       ['DATABASE_URL_UNPOOLED', 'http://db.example.com'],
@@ -124,6 +133,13 @@ describe('validateEnv', () => {
 
     it('accepts a JWT_SECRET of exactly 32 characters', () => {
       expect(validateEnv({ JWT_SECRET: 'x'.repeat(32) }).JWT_SECRET).toHaveLength(32);
+    });
+  });
+
+  describe('HTTP timeouts', () => {
+    it('caps the headers timeout at the request timeout, which covers the headers too', () => {
+      const { timeouts } = loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000' }).http;
+      expect(timeouts).toEqual({ requestMs: 5_000, headersMs: 5_000, keepAliveMs: 72_000, connectionMs: 60_000 });
     });
   });
 

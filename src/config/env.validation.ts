@@ -69,6 +69,34 @@ export class EnvironmentVariables {
   @Max(300_000)
   SHUTDOWN_TIMEOUT_MS = 25_000;
 
+  /** Longest a client may take to send a whole request, headers and body; then 408 and the connection closes. */
+  @toInt()
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  HTTP_REQUEST_TIMEOUT_MS = 30_000;
+
+  /** Longest a client may take to send the request line and headers; the request timeout caps it. */
+  @toInt()
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  HTTP_HEADERS_TIMEOUT_MS = 10_000;
+
+  /** An idle keep-alive connection closes after this long: above the proxy's upstream keep-alive (nginx 60 s). */
+  @toInt()
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
+  /** A connection on which nothing moves either way for this long closes (a client that stops reading). */
+  @toInt()
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  HTTP_CONNECTION_TIMEOUT_MS = 60_000;
+
   @IsOptional()
   @Matches(POSTGRES_URL, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
   DATABASE_URL?: string;

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import pino, { type Logger } from 'pino';
 import type { HttpConfig } from '../config/app.config';
 
@@ -43,18 +43,23 @@ export function registerAccessLog(fastify: FastifyInstance, root: Logger): void 
   const logger = root.child({}, { redact: [] });
   fastify.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
-    const route = request.routeOptions.url;
     const entry = {
       reqId: request.id,
-      method: request.method,
-      route,
-      path: request.url.split('?')[0],
+      ...loggedRequest(request),
       status,
       durationMs: Math.round(reply.elapsedTime * 10) / 10,
     };
-    const message = `${request.method} ${route ?? entry.path} ${status}`;
+    const message = `${request.method} ${entry.route ?? entry.path} ${status}`;
     if (status >= 500) logger.error(entry, message);
     else logger.info(entry, message);
     done();
   });
+}
+
+/**
+ * All a log line says about a request: the route template and the path. Never the query string (search
+ * terms, cursors, tokens), headers or body.
+ */
+export function loggedRequest(request: FastifyRequest): { method: string; route?: string; path: string } {
+  return { method: request.method, route: request.routeOptions.url, path: request.url.split('?')[0] };
 }

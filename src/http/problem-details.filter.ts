@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { classifyDatabaseError, type DatabaseFailure, sqlState } from '../database/database-errors';
 import { DatabaseProbe } from '../database/database.probe';
+import { loggedRequest } from './logger';
 import { sendProblem } from './problem-details';
 import { RateLimitedException } from './rate-limited.exception';
 import { ValidationFailedException } from './validation';
@@ -29,6 +30,10 @@ export const INTERNAL_ERROR: Problem = {
   detail: 'An unexpected error occurred; quote the requestId when reporting it',
 };
 
+// The client's connection closed while its body was arriving (it hung up, or HTTP_REQUEST_TIMEOUT_MS cut it
+// off with a 408): the request stream's ECONNRESET says nothing about the database, and no one is listening.
+const CLIENT_ABORTED: Problem = { status: 400, detail: 'The request was aborted before its body arrived' };
+
 // Fastify's own errors, reworded for API clients.
 const FASTIFY_DETAILS: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'The request body exceeds 65536 bytes',
@@ -52,7 +57,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const problem = this.toProblem(exception);
+    const aborted = exception instanceof Error && exception === request.raw.errored;
+    const problem = aborted ? CLIENT_ABORTED : this.toProblem(exception);
     this.log(exception, problem, request);
 
     if (reply.sent) return;
@@ -100,7 +106,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   private log(exception: unknown, problem: Problem, request: FastifyRequest): void {
     if (problem.status < 500) return;
-    const context = { requestId: request.id, method: request.method, url: request.url, err: describeError(exception) };
+    const context = { requestId: request.id, ...loggedRequest(request), err: describeError(exception) };
     if (problem.status === 500) this.logger.error(context, 'unhandled error');
     else if (!(exception instanceof HttpException)) this.logger.warn(context, problem.detail);
   }
