@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -20,7 +20,6 @@ export default async function globalSetup(): Promise<void> {
   let adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     const parent = await mkdtemp(join(tmpdir(), 'tasks-api-test-'));
-    await chmod(parent, 0o755); // as root, the server runs as the `postgres` user and must reach its folder
     const dataDir = join(parent, 'pg');
     const server = await startEmbeddedPostgres({ dataDir, port: 0, database: 'postgres', persistent: false });
     (globalThis as { __TEST_PG__?: typeof server }).__TEST_PG__ = server;
