@@ -119,7 +119,7 @@ describe('TLS with verify-full and channel binding', () => {
       expect(ready.status).toBe(200);
       expect(rows.length).toBeGreaterThanOrEqual(1);
       expect(rows.every((row) => row.ssl && /^TLSv1\.[23]$/.test(row.version))).toBe(true);
-      expect(described).toContain('(TLS)');
+      expect(described).toContain('(TLS verify-full)');
     } finally {
       await t.close();
     }
