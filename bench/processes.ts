@@ -73,12 +73,15 @@ export async function startDatabase(externalUrl: string | undefined): Promise<Be
     settings: { shared_buffers: '1GB' },
   });
   const serverPid = Number(readFileSync(join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  // The app runs with NODE_ENV=production, where a URL without sslmode means verify-full; this server has no TLS.
+  const local = new URL(server.url);
+  local.searchParams.set('sslmode', 'disable');
   return {
-    url: server.url,
+    url: local.toString(),
     serverPid: Number.isInteger(serverPid) && serverPid > 0 ? serverPid : undefined,
     describe: `embedded PostgreSQL on 127.0.0.1:${server.port} (throw-away cluster in ${parent})`,
     copy: (name) => {
-      const admin = new URL(server.url);
+      const admin = new URL(local);
       const source = admin.pathname.slice(1);
       admin.pathname = '/postgres';
       return copyDatabase(admin.toString(), source, name);

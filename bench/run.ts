@@ -57,7 +57,7 @@ const HELP = `npm run bench -- [options]
   --profile             run the app under --cpu-prof and summarise the profile
   --app-node-options=S  extra node flags for the app, e.g. --app-node-options=--max-semi-space-size=8
 BENCH_DATABASE_URL=postgres://… uses that server (databases tasks_bench and tasks_bench_scaled, re-created)
-instead of an embedded one.
+instead of an embedded one; the app runs with NODE_ENV=production, so add sslmode=disable for a server without TLS.
 App variables set in the environment (DB_POOL_MAX, LOG_LEVEL, …) are passed on to the app and the baseline.`;
 
 const { values: flags } = parseArgs({

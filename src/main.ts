@@ -4,6 +4,7 @@ import { Logger } from 'nestjs-pino';
 import { loadConfig } from './config/configuration';
 import { ConfigError } from './config/env.validation';
 import { createApp } from './app.factory';
+import { isCertificateError } from './database/database-errors';
 import { describeConnection } from './database/data-source.options';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres';
 import { runMigrations } from './database/run-migrations';
@@ -28,7 +29,8 @@ async function bootstrap(): Promise<void> {
   if (config.auth.jwtSecretGenerated) {
     logger.warn('JWT_SECRET is not set: using a random secret, so tokens stop working when the process restarts');
   }
-  logger.log(`database: ${database}${embedded ? ` (embedded, data in ${embedded.dataDir})` : ''}`);
+  logger.log(`database: ${database.text}${embedded ? ` (embedded, data in ${embedded.dataDir})` : ''}`);
+  if (database.warning) logger.warn(database.warning);
 
   const state = app.get(ShutdownState);
   const { shutdownDrainMs, shutdownTimeoutMs } = config.http;
@@ -66,6 +68,9 @@ bootstrap().catch((error: unknown) => {
     error instanceof ConfigError
       ? `Configuration error: ${error.message}`
       : `Start-up failed: ${String((error as Error)?.message ?? error)}`;
-  console.error(message);
+  const hint = isCertificateError(error)
+    ? " (the database's certificate did not verify: trust its CA with sslrootcert=<file> in the URL or NODE_EXTRA_CA_CERTS)"
+    : '';
+  console.error(`${message}${hint}`);
   process.exit(1);
 });

@@ -53,7 +53,8 @@ describe('Dockerfile, replayed without Docker', () => {
     db = await createTestDatabase({ migrated: false });
     env = {
       ...imageEnv(runtime),
-      DATABASE_URL: db.url,
+      // The image runs with NODE_ENV=production: a plain-text database has to be asked for explicitly.
+      DATABASE_URL: `${db.url}?sslmode=disable`,
       JWT_SECRET: randomBytes(20).toString('hex'),
       PORT: String(await freePort()),
     };

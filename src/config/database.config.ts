@@ -12,12 +12,21 @@ export interface PoolConfig {
   keepAliveDelayMs: number;
 }
 
+/** How `sslmode` is read: libpq's meaning outside production; stricter in production. */
+export interface TlsPolicy {
+  /** Production: no `sslmode` means `verify-full`, and `require`/`prefer` check the certificate too. */
+  verify: boolean;
+  /** `DATABASE_TLS_INSECURE`: in production, encrypt without checking unless the URL asks for `verify-*`. */
+  insecure: boolean;
+}
+
 export interface DatabaseConfig {
   /** The app's connection. Unset outside production: an embedded PostgreSQL is started instead. */
   url?: string;
   /** Direct (unpooled) connection for migrations; falls back to `url`. */
   migrationsUrl?: string;
   pooler: 'auto' | 'pgbouncer' | 'none';
+  tls: TlsPolicy;
   pool: PoolConfig;
   statementTimeoutMs: number;
   idleInTransactionTimeoutMs: number;
@@ -33,6 +42,7 @@ export function databaseConfig(env: EnvironmentVariables): DatabaseConfig {
     url: env.DATABASE_URL,
     migrationsUrl: env.DATABASE_URL_UNPOOLED ?? env.DATABASE_URL,
     pooler: env.DATABASE_POOLER,
+    tls: { verify: env.NODE_ENV === 'production', insecure: env.DATABASE_TLS_INSECURE },
     pool: {
       max: env.DB_POOL_MAX,
       maxWaiting: env.DB_POOL_MAX_WAITING,

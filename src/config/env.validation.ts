@@ -105,6 +105,11 @@ export class EnvironmentVariables {
   @Matches(POSTGRES_URL, { message: 'DATABASE_URL_UNPOOLED must be a postgres:// or postgresql:// URL' })
   DATABASE_URL_UNPOOLED?: string;
 
+  /** Production only: TLS without a certificate check unless the URL asks for `verify-ca`/`verify-full`. */
+  @toBool()
+  @IsBoolean()
+  DATABASE_TLS_INSECURE = false;
+
   /** `auto` treats Neon `-pooler` hosts as PgBouncer in transaction mode. */
   @IsIn(['auto', 'pgbouncer', 'none'])
   DATABASE_POOLER: 'auto' | 'pgbouncer' | 'none' = 'auto';

@@ -13,6 +13,7 @@ import { guardedPg } from './guarded-pool';
 import {
   assertNoStartupParameters,
   describeTarget,
+  describeTls,
   isPoolerHost,
   parsePostgresUrl,
   type PostgresTarget,
@@ -44,7 +45,7 @@ export function resolveConnection(db: DatabaseConfig, purpose: ConnectionPurpose
   const variable = purpose === 'migrations' && db.migrationsUrl !== db.url ? 'DATABASE_URL_UNPOOLED' : 'DATABASE_URL';
   const url = purpose === 'migrations' ? db.migrationsUrl : db.url;
   if (!url) throw new ConfigError(`${variable} is not set`);
-  const target = parsePostgresUrl(url, variable);
+  const target = parsePostgresUrl(url, variable, db.tls);
   const pooled = db.pooler === 'pgbouncer' || (db.pooler === 'auto' && isPoolerHost(target.host));
   if (pooled && purpose === 'migrations') {
     throw new ConfigError(
@@ -104,7 +105,14 @@ export function buildDataSourceOptions(db: DatabaseConfig, purpose: ConnectionPu
   };
 }
 
-export function describeConnection(db: DatabaseConfig, purpose: ConnectionPurpose = 'app'): string {
+/** For the start-up log: where the connection goes and how it is protected, plus a warning when it is weak. */
+export function describeConnection(
+  db: DatabaseConfig,
+  purpose: ConnectionPurpose = 'app',
+): { text: string; warning?: string } {
   const { target, pooled } = resolveConnection(db, purpose);
-  return `${describeTarget(target)}${target.ssl ? ' (TLS)' : ''}${pooled ? ' via pooler' : ''}`;
+  return {
+    text: `${describeTarget(target)} (${describeTls(target.tlsMode)})${pooled ? ' via pooler' : ''}`,
+    warning: target.tlsWarning,
+  };
 }

@@ -1,4 +1,5 @@
 import { loadConfig } from '../config/configuration';
+import { describeConnection } from './data-source.options';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { MigrationDataSource } from './migration.data-source';
 
@@ -11,9 +12,10 @@ async function createCliDataSource(): Promise<MigrationDataSource> {
   const config = loadConfig(undefined, 'migrations');
   const db = config.database;
   const embedded = db.migrationsUrl ? undefined : await startEmbeddedPostgres(db.embedded);
-  const dataSource = MigrationDataSource.create(
-    embedded ? { ...db, url: embedded.url, migrationsUrl: embedded.url } : db,
-  );
+  const database = embedded ? { ...db, url: embedded.url, migrationsUrl: embedded.url } : db;
+  const { warning } = describeConnection(database, 'migrations');
+  if (warning) console.warn(warning);
+  const dataSource = MigrationDataSource.create(database);
   dataSource.embedded = embedded;
   return dataSource;
 }

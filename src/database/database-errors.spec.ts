@@ -1,5 +1,5 @@
 import { QueryFailedError } from 'typeorm';
-import { classifyDatabaseError } from './database-errors';
+import { classifyDatabaseError, isCertificateError } from './database-errors';
 import { PoolSaturatedError } from './guarded-pool';
 
 function withCode(code: string, message = `error ${code}`): Error {
@@ -64,5 +64,27 @@ describe('classifyDatabaseError', () => {
     ['undefined', undefined],
   ])('leaves %s unclassified (a 500, not a 503)', (_what, error) => {
     expect(classifyDatabaseError(error)).toBeUndefined();
+  });
+});
+
+describe('isCertificateError', () => {
+  it.each([
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'CERT_HAS_EXPIRED',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+  ])('recognises %s', (code) => {
+    expect(isCertificateError(withCode(code))).toBe(true);
+  });
+
+  it.each(['ECONNREFUSED', '28P01', 'ERR_TLS_CERT_ALTNAME_INVALID_X'])('not %s', (code) => {
+    expect(isCertificateError(withCode(code))).toBe(false);
+  });
+
+  it('ignores errors without a code', () => {
+    expect(isCertificateError(new Error('certificate'))).toBe(false);
+    expect(isCertificateError(undefined)).toBe(false);
   });
 });

@@ -47,6 +47,17 @@ export function classifyDatabaseError(error: unknown): DatabaseFailure | undefin
   return undefined;
 }
 
+// Node's names for a server certificate that does not verify (OpenSSL's X509_V_ERR_* and the host name check).
+const CERTIFICATE_CODES =
+  /^(UNABLE_TO_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|INVALID_CA$|HOSTNAME_MISMATCH$|ERR_TLS_CERT_ALTNAME_INVALID$)/;
+
+/** The database's TLS certificate was refused: a configuration problem, not an outage. */
+export function isCertificateError(error: unknown): boolean {
+  const cause = error instanceof QueryFailedError ? (error.driverError as unknown) : error;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && CERTIFICATE_CODES.test(code);
+}
+
 /** The SQLSTATE of an error PostgreSQL raised, whether it came through TypeORM or straight from node-postgres. */
 export function sqlState(error: unknown): string | undefined {
   const cause = error instanceof QueryFailedError ? (error.driverError as unknown) : error;

@@ -50,6 +50,7 @@ describe('parsePostgresUrl', () => {
       password: PASSWORD,
       database: 'tasks',
       ssl: false,
+      tlsMode: 'off',
       enableChannelBinding: false,
       requireChannelBinding: false,
       startupParameters: {},

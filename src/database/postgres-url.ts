@@ -1,6 +1,10 @@
 import { parse } from 'pg-connection-string';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import type { TlsPolicy } from '../config/database.config';
 import { ConfigError } from '../config/env.validation';
+
+/** What protects the connection: `unverified` encrypts without checking who answers. */
+export type TlsMode = 'verify-full' | 'verify-ca' | 'unverified' | 'off';
 
 /** What node-postgres needs to open one connection, derived from a libpq-style URL. */
 export interface PostgresTarget {
@@ -10,6 +14,9 @@ export interface PostgresTarget {
   password?: string;
   database: string;
   ssl: false | TlsOptions;
+  tlsMode: TlsMode;
+  /** Set when production runs with less than a verified certificate, for one line at start-up. */
+  tlsWarning?: string;
   enableChannelBinding: boolean;
   /** `channel_binding=require`: refuse a server that does not authenticate with SCRAM-SHA-256-PLUS. */
   requireChannelBinding: boolean;
@@ -20,13 +27,17 @@ export interface PostgresTarget {
 // Settings node-postgres sends in the startup packet. PgBouncer in transaction mode (Neon's pooler)
 // refuses the connection when it sees them, so on a pooled host they must come from the role instead.
 const STARTUP_PARAMETERS = ['options', 'statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout'];
+const SSLMODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+const LIBPQ: TlsPolicy = { verify: false, insecure: false };
 
 /**
  * Parses a `postgres://` or `postgresql://` URL with libpq's semantics for `sslmode` (`require` encrypts,
  * `verify-ca`/`verify-full` also verify, `sslrootcert=system` uses the system CAs) and `channel_binding`.
- * `variable` names the setting in error messages; the messages never include the URL (it holds a password).
+ * Under a `verify` policy (production) a URL without `sslmode`, or with `prefer`/`require`, is verified
+ * as `verify-full`, as node-postgres itself does. `variable` names the setting in error messages; the
+ * messages never include the URL (it holds a password).
  */
-export function parsePostgresUrl(url: string, variable = 'DATABASE_URL'): PostgresTarget {
+export function parsePostgresUrl(url: string, variable = 'DATABASE_URL', policy: TlsPolicy = LIBPQ): PostgresTarget {
   let parsed: ReturnType<typeof parse>;
   let systemCa = false;
   try {
@@ -51,7 +62,7 @@ export function parsePostgresUrl(url: string, variable = 'DATABASE_URL'): Postgr
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError(`${variable} has an invalid port`);
 
   const sslmode = typeof parsed.sslmode === 'string' ? parsed.sslmode : undefined;
-  const ssl = toTlsOptions(parsed.ssl, sslmode, variable);
+  const { ssl, warning } = toTlsOptions(parsed.ssl, sslmode, variable, policy);
   const channelBinding = parsed.channel_binding ?? 'prefer';
   if (!['disable', 'prefer', 'require'].includes(String(channelBinding))) {
     throw new ConfigError(`${variable} has an invalid channel_binding (disable, prefer or require)`);
@@ -71,6 +82,8 @@ export function parsePostgresUrl(url: string, variable = 'DATABASE_URL'): Postgr
     password: parsed.password || undefined,
     database: parsed.database || parsed.user,
     ssl,
+    tlsMode: tlsModeOf(ssl),
+    ...(warning ? { tlsWarning: warning } : {}),
     // node-postgres negotiates SCRAM-SHA-256-PLUS only when asked; `prefer` (libpq's default) asks too.
     enableChannelBinding: ssl !== false && channelBinding !== 'disable',
     requireChannelBinding: channelBinding === 'require',
@@ -78,13 +91,43 @@ export function parsePostgresUrl(url: string, variable = 'DATABASE_URL'): Postgr
   };
 }
 
-function toTlsOptions(ssl: unknown, sslmode: string | undefined, variable: string): false | TlsOptions {
-  if (!ssl || sslmode === 'disable' || sslmode === 'allow') return false;
-  // node-postgres cannot fall back to plain text, so `prefer` means "encrypt, don't verify" here.
-  if (sslmode && !['prefer', 'require', 'verify-ca', 'verify-full'].includes(sslmode)) {
+function toTlsOptions(
+  parsedSsl: unknown,
+  sslmode: string | undefined,
+  variable: string,
+  policy: TlsPolicy,
+): { ssl: false | TlsOptions; warning?: string } {
+  if (sslmode && !SSLMODES.includes(sslmode)) {
     throw new ConfigError(`${variable} has an invalid sslmode (disable, prefer, require, verify-ca or verify-full)`);
   }
-  return { ...(ssl as TlsOptions) };
+  if (sslmode === 'disable' || sslmode === 'allow') {
+    const warning = `${variable} sets sslmode=${sslmode}: the database connection is not encrypted`;
+    return { ssl: false, ...(policy.verify ? { warning } : {}) };
+  }
+  // pg-connection-string has applied libpq's meaning; node-postgres cannot fall back to plain text, so
+  // `prefer` means "encrypt, don't verify" there.
+  const libpq: TlsOptions | undefined = parsedSsl ? { ...(parsedSsl as TlsOptions) } : undefined;
+  if (!policy.verify || sslmode === 'verify-ca' || sslmode === 'verify-full') return { ssl: libpq ?? false };
+  if (policy.insecure) {
+    const ssl = libpq && sslmode ? libpq : { ...libpq, rejectUnauthorized: false };
+    if (tlsModeOf(ssl) !== 'unverified') return { ssl };
+    return { ssl, warning: `DATABASE_TLS_INSECURE=true: the certificate of the ${variable} server is not checked` };
+  }
+  // Production, `sslmode` absent, `prefer` or `require`: verify-full, with the URL's CA and client certificate.
+  const { ca, cert, key } = libpq ?? {};
+  return { ssl: { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) } };
+}
+
+function tlsModeOf(ssl: false | TlsOptions): TlsMode {
+  if (ssl === false) return 'off';
+  if (ssl.rejectUnauthorized === false) return 'unverified';
+  return ssl.checkServerIdentity ? 'verify-ca' : 'verify-full';
+}
+
+/** The TLS mode in words, for the start-up log line. */
+export function describeTls(mode: TlsMode): string {
+  if (mode === 'off') return 'no TLS';
+  return mode === 'unverified' ? 'TLS without certificate check' : `TLS ${mode}`;
 }
 
 function describeParseError(error: unknown): string {
