@@ -9,6 +9,11 @@ export interface HttpConfig {
   trustProxy: boolean | number | string;
   shutdownDrainMs: number;
   shutdownTimeoutMs: number;
+  /** Strict-Transport-Security max-age; 0 sends no header. */
+  hstsMaxAgeS: number;
+  docsEnabled: boolean;
+  /** Where /metrics is served alone; undefined serves it on `port` with the API. */
+  metricsPort: number | undefined;
 }
 
 export function httpConfig(env: EnvironmentVariables): HttpConfig {
@@ -20,6 +25,9 @@ export function httpConfig(env: EnvironmentVariables): HttpConfig {
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     shutdownDrainMs: env.SHUTDOWN_DRAIN_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    hstsMaxAgeS: env.HSTS_MAX_AGE_S,
+    docsEnabled: env.DOCS_ENABLED,
+    metricsPort: env.METRICS_PORT,
   };
 }
 
