@@ -5,13 +5,15 @@ import { AppModule } from './app.module';
 import { registerPendingSessionCheck } from './auth/session-in-query';
 import type { AppConfig } from './config/configuration';
 import { BODY_LIMIT_BYTES, registerJsonBodyParser } from './http/json-body-parser';
-import { clientErrorHandler, frameworkErrors } from './http/framework-errors';
+import { frameworkErrorHandlers } from './http/framework-errors';
 import { createRootLogger, registerAccessLog } from './http/logger';
 import { sendProblem } from './http/problem-details';
 import { requestId } from './http/request-id';
 import { ShutdownState } from './http/shutdown-state';
-import { setupSwagger } from './http/swagger';
+import { registerSecurityHeaders, securityHeaderOptions, staticSecurityHeaders } from './http/security-headers';
+import { setupSwagger, SWAGGER_UI_PAGES } from './http/swagger';
 import { DatabaseProbe } from './database/database.probe';
+import { keepMetricsOnItsOwnListener } from './metrics/metrics-listener';
 import { MetricsService } from './metrics/metrics.service';
 import { SessionsService } from './sessions/sessions.service';
 
@@ -20,6 +22,7 @@ export const API_PREFIX = 'api/v1';
 /** Builds the application exactly as it serves, for main.ts and for the e2e tests. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const { timeouts } = config.http;
+  const securityHeaders = securityHeaderOptions(config.http);
   const adapter = new FastifyAdapter({
     // Slow or silent clients (a body trickled a byte at a time) cannot hold a connection: a request not
     // received in time gets 408 through clientErrorHandler, an idle or stalled connection is closed.
@@ -40,8 +43,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     logger: false,
     // During shutdown late requests get our problem+json 503 (below), not Fastify's own body.
     return503OnClosing: false,
-    frameworkErrors,
-    clientErrorHandler,
+    ...frameworkErrorHandlers(staticSecurityHeaders(securityHeaders)),
   });
   const logger = createRootLogger(config.http);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
@@ -53,6 +55,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
 
   const fastify = app.getHttpAdapter().getInstance();
+  // First of all hooks: whatever answers later (a route, a 404, a filter, Fastify's 413) has the headers.
+  await registerSecurityHeaders(fastify, securityHeaders, SWAGGER_UI_PAGES);
   registerJsonBodyParser(fastify);
   registerAccessLog(fastify, logger);
   registerPendingSessionCheck(fastify, app.get(SessionsService), app.get(DatabaseProbe));
@@ -66,6 +70,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       headers: { connection: 'close', 'retry-after': '1' },
     });
   });
+  if (config.http.metricsPort !== undefined) keepMetricsOnItsOwnListener(fastify);
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', (request, reply, done) => {
     metrics.observe(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
@@ -73,7 +78,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
 
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
-  setupSwagger(app);
+  if (config.http.docsEnabled) setupSwagger(app);
   await app.init();
   await fastify.ready();
   return app;

@@ -9,6 +9,7 @@ import { describeConnection } from './database/data-source.options';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres';
 import { runMigrations } from './database/run-migrations';
 import { ShutdownState } from './http/shutdown-state';
+import { listenForMetrics, type MetricsListener } from './metrics/metrics-listener';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
@@ -32,6 +33,7 @@ async function bootstrap(): Promise<void> {
   logger.log(`database: ${database.text}${embedded ? ` (embedded, data in ${embedded.dataDir})` : ''}`);
   if (database.warning) logger.warn(database.warning);
 
+  let metrics: MetricsListener | undefined;
   const state = app.get(ShutdownState);
   const { shutdownDrainMs, shutdownTimeoutMs } = config.http;
   // SIGTERM: readiness turns 503 at once; requests are served through the drain so load balancers can
@@ -49,6 +51,7 @@ async function bootstrap(): Promise<void> {
     }, shutdownDrainMs + shutdownTimeoutMs).unref();
     await sleep(shutdownDrainMs);
     state.close();
+    await metrics?.close();
     await app.close();
     await embedded?.stop();
     logger.log('shut down cleanly');
@@ -57,9 +60,14 @@ async function bootstrap(): Promise<void> {
   process.on('SIGTERM', (signal) => void shutdown(signal));
   process.on('SIGINT', (signal) => void shutdown(signal));
 
-  await app.listen(config.http.port, config.http.host);
+  const { host, metricsPort } = config.http;
+  if (metricsPort !== undefined) {
+    metrics = await listenForMetrics(app.getHttpAdapter().getInstance(), host, metricsPort);
+    logger.log(`metrics on http://${host}:${metrics.port}/metrics`);
+  }
+  await app.listen(config.http.port, host);
   const { port } = app.getHttpServer().address() as AddressInfo;
-  logger.log(`listening on http://${config.http.host}:${port} (docs at /docs)`);
+  logger.log(`listening on http://${host}:${port}${config.http.docsEnabled ? ' (docs at /docs)' : ''}`);
 }
 
 bootstrap().catch((error: unknown) => {

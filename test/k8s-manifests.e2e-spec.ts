@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { Job, type IJob } from 'kubernetes-models/batch/v1/Job';
+import { NetworkPolicy, type INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap, type IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IContainer } from 'kubernetes-models/v1/Container';
@@ -14,6 +15,7 @@ import { loadConfig, type AppConfig } from '../src/config/configuration';
 import { type ConfigPurpose, EnvironmentVariables } from '../src/config/env.validation';
 import { resolveConnection } from '../src/database/data-source.options';
 import { inspectImage, type StageResult } from './support/dockerfile-replay';
+import { checkNetworkAccess } from './support/k8s-network';
 
 // deploy/k8s against the Kubernetes schemas and against what the app and its image really do: the port it
 // listens on, its probe paths, the variables it reads (validated by the app's own config loader), which URL
@@ -46,6 +48,7 @@ interface Manifests {
   pdb: PodDisruptionBudget;
   configMap: ConfigMap;
   secret: Secret;
+  networkPolicy: NetworkPolicy;
   kustomization: Kustomization;
 }
 
@@ -86,9 +89,8 @@ function checkManifests(files: ManifestFile[], image: StageResult): string[] {
       }
     }
   }
-  const missing = (['deployment', 'service', 'job', 'hpa', 'pdb', 'configMap', 'secret', 'kustomization'] as const)
-    .filter((key) => !found[key])
-    .map((key) => `no ${key} in deploy/k8s`);
+  const kinds = ['deployment', 'service', 'job', 'hpa', 'pdb', 'configMap', 'secret', 'networkPolicy', 'kustomization'];
+  const missing = (kinds as (keyof Manifests)[]).filter((key) => !found[key]).map((key) => `no ${key} in deploy/k8s`);
   if (missing.length > 0 || problems.length > 0) return [...problems, ...missing];
   return checkWiring(found as Manifests, files, image);
 }
@@ -100,7 +102,8 @@ type Model =
   | { key: 'hpa'; value: HorizontalPodAutoscaler }
   | { key: 'pdb'; value: PodDisruptionBudget }
   | { key: 'configMap'; value: ConfigMap }
-  | { key: 'secret'; value: Secret };
+  | { key: 'secret'; value: Secret }
+  | { key: 'networkPolicy'; value: NetworkPolicy };
 
 function toModel(raw: Raw): Model | 'kustomization' | undefined {
   const data = raw as never;
@@ -119,6 +122,8 @@ function toModel(raw: Raw): Model | 'kustomization' | undefined {
       return { key: 'configMap', value: new ConfigMap(data) };
     case 'v1/Secret':
       return { key: 'secret', value: new Secret(data) };
+    case 'networking.k8s.io/v1/NetworkPolicy':
+      return { key: 'networkPolicy', value: new NetworkPolicy(data) };
     case 'kustomize.config.k8s.io/v1beta1/Kustomization':
       return 'kustomization';
     default:
@@ -240,6 +245,9 @@ function checkWiring(m: Manifests, files: ManifestFile[], image: StageResult): s
     expect(get?.path === path, `${probe} must GET ${path} (has ${get?.path})`);
     expect(get && resolvePort(api, get.port) === port, `${probe} does not reach port ${port}`);
   }
+  const jobPodLabels = m.job.spec?.template.metadata?.labels ?? {};
+  problems.push(...checkNetworkAccess({ ...m, jobLabels: jobPodLabels }, api, appConfig));
+
   const readiness = api.readinessProbe;
   expect(
     (readiness?.timeoutSeconds ?? 1) >= 2 && (readiness?.timeoutSeconds ?? 1) * 1000 > appConfig.health.dbTimeoutMs,
@@ -436,6 +444,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       'hpa.yaml',
       'kustomization.yaml',
       'migration-job.yaml',
+      'networkpolicy.yaml',
       'pdb.yaml',
       EXAMPLE_SECRET,
       'service.yaml',
@@ -447,6 +456,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
   const apiContainer = (raw: Raw) => deployment(raw).spec!.template.spec!.containers[0];
   const jobContainer = (raw: Raw) => (raw as unknown as IJob).spec!.template.spec!.containers[0];
   const configMap = (raw: Raw) => (raw as unknown as IConfigMap).data!;
+  const policyRules = (raw: Raw) => (raw as unknown as INetworkPolicy).spec!.ingress!;
   const breakages: [string, string, (raw: Raw) => void, RegExp][] = [
     ['a schema error', 'deployment.yaml', (raw) => (deployment(raw).spec!.replicas = 'two' as never), /schema/],
     [
@@ -572,6 +582,61 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       'deployment.yaml',
       (raw) => (apiContainer(raw).env![2].value = '--max-old-space-size=512'),
       /max-old-space-size/,
+    ],
+    [
+      'no METRICS_PORT: /metrics on the API port',
+      'configmap.yaml',
+      (raw) => delete configMap(raw).METRICS_PORT,
+      /must set METRICS_PORT/,
+    ],
+    [
+      'a metrics container port other than METRICS_PORT',
+      'deployment.yaml',
+      (raw) => (apiContainer(raw).ports![1].containerPort = 9100),
+      /container port metrics/,
+    ],
+    [
+      'Prometheus told to scrape the API port',
+      'deployment.yaml',
+      (raw) => (deployment(raw).spec!.template.metadata!.annotations!['prometheus.io/port'] = '3000'),
+      /prometheus\.io annotations/,
+    ],
+    [
+      'a NetworkPolicy on other pods',
+      'networkpolicy.yaml',
+      (raw) =>
+        ((raw as unknown as INetworkPolicy).spec!.podSelector.matchLabels!['app.kubernetes.io/component'] = 'web'),
+      /does not select the API pods/,
+    ],
+    [
+      'an API rule open to every source',
+      'networkpolicy.yaml',
+      (raw) => delete policyRules(raw)[0].from,
+      /every source/,
+    ],
+    [
+      'a metrics rule open to every port',
+      'networkpolicy.yaml',
+      (raw) => delete policyRules(raw)[1].ports,
+      /every port/,
+    ],
+    [
+      'the metrics port opened to the ingress namespace',
+      'networkpolicy.yaml',
+      (raw) => policyRules(raw)[0].ports!.push({ port: 'metrics', protocol: 'TCP' }),
+      /only monitoring to the metrics port \(9464\); it admits ingress-nginx, monitoring/,
+    ],
+    [
+      'the API port opened to the monitoring namespace',
+      'networkpolicy.yaml',
+      (raw) => (policyRules(raw)[1].ports![0].port = 'http'),
+      /only ingress-nginx to the API port \(3000\); it admits ingress-nginx, monitoring/,
+    ],
+    [
+      'an API rule admitting an IP block',
+      'networkpolicy.yaml',
+      (raw) => policyRules(raw)[0].from!.push({ ipBlock: { cidr: '0.0.0.0/0' } }),
+      /not one namespace by name/,
     ],
     [
       'kustomize applying the example Secret',

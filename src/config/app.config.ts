@@ -10,6 +10,11 @@ export interface HttpConfig {
   shutdownDrainMs: number;
   shutdownTimeoutMs: number;
   timeouts: HttpTimeouts;
+  /** Strict-Transport-Security max-age; 0 sends no header. */
+  hstsMaxAgeS: number;
+  docsEnabled: boolean;
+  /** Where /metrics is served alone; undefined serves it on `port` with the API. */
+  metricsPort: number | undefined;
 }
 
 /** Bounds on slow or silent clients, in milliseconds (Node's HTTP server options). */
@@ -36,6 +41,9 @@ export function httpConfig(env: EnvironmentVariables): HttpConfig {
       keepAliveMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       connectionMs: env.HTTP_CONNECTION_TIMEOUT_MS,
     },
+    hstsMaxAgeS: env.HSTS_MAX_AGE_S,
+    docsEnabled: env.DOCS_ENABLED,
+    metricsPort: env.METRICS_PORT,
   };
 }
 

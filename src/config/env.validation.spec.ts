@@ -47,6 +47,8 @@ describe('validateEnv', () => {
           JWT_ACCESS_TTL_S: 900,
           REFRESH_TOKEN_TTL_S: 2_592_000,
           THROTTLE_LOGIN_PER_IP: '20/60',
+          HSTS_MAX_AGE_S: 0,
+          DOCS_ENABLED: true,
         }),
       );
       expect(env.DATABASE_URL).toBeUndefined();
@@ -121,10 +123,20 @@ describe('validateEnv', () => {
       ['ARGON2_MEMORY_KIB', '512'],
       ['THROTTLE_LOGIN_PER_IP', '20 per minute'],
       ['THROTTLE_REFRESH_PER_IP', '60'],
+      ['HSTS_MAX_AGE_S', '-1'],
+      ['DOCS_ENABLED', 'sometimes'],
+      ['METRICS_PORT', '65536'],
+      ['METRICS_PORT', '3000'],
     ])('%s=%s', (variable, value) => {
       const error = errorOf({ [variable]: value });
       expect(error.message.startsWith(`${variable} `)).toBe(true);
       expect(error.message).not.toContain('\n');
+    });
+
+    it('leaves METRICS_PORT unset (metrics on PORT) unless it is given', () => {
+      expect(validateEnv({}).METRICS_PORT).toBeUndefined();
+      expect(validateEnv({ PORT: '0', METRICS_PORT: '0' }).METRICS_PORT).toBe(0);
+      expect(validateEnv({ METRICS_PORT: '9464' }).METRICS_PORT).toBe(9464);
     });
 
     it('does not echo the rejected JWT_SECRET', () => {

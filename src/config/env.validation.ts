@@ -97,6 +97,26 @@ export class EnvironmentVariables {
   @Max(600_000)
   HTTP_CONNECTION_TIMEOUT_MS = 60_000;
 
+  /** Strict-Transport-Security max-age (with includeSubDomains); 0 sends none. The app itself speaks HTTP. */
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(63_072_000)
+  HSTS_MAX_AGE_S = 0;
+
+  /** Swagger UI at /docs and the OpenAPI document at /docs-json; off, both answer 404. */
+  @toBool()
+  @IsBoolean()
+  DOCS_ENABLED = true;
+
+  /** A listener of its own for /metrics (and nothing else), which PORT then stops serving. Unset: on PORT. */
+  @IsOptional()
+  @toInt()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  METRICS_PORT?: number;
+
   @IsOptional()
   @Matches(POSTGRES_URL, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
   DATABASE_URL?: string;
@@ -286,6 +306,9 @@ export function validateEnv(
   if (error) {
     const message = Object.values(error.constraints ?? {})[0] ?? 'is invalid';
     throw new ConfigError(message.startsWith(error.property) ? message : `${error.property} ${message}`);
+  }
+  if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+    throw new ConfigError('METRICS_PORT must differ from PORT (leave it unset to serve /metrics on PORT)');
   }
   if (env.NODE_ENV === 'production' && purpose === 'migrations') {
     if (!env.DATABASE_URL_UNPOOLED && !env.DATABASE_URL) {

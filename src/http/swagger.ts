@@ -2,6 +2,9 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ProblemDetailsDto, ValidationProblemDto } from './problem-details';
 
+/** The routes that serve Swagger UI's page (the rest under /docs are its scripts, styles and images). */
+export const SWAGGER_UI_PAGES = ['/docs', '/docs/', '/docs/index.html'] as const;
+
 /** Swagger UI at /docs and the OpenAPI 3 document at /docs-json, outside the /api/v1 prefix. */
 export function setupSwagger(app: INestApplication): void {
   const config = new DocumentBuilder()
@@ -16,8 +19,7 @@ export function setupSwagger(app: INestApplication): void {
   const document = SwaggerModule.createDocument(app, config, {
     extraModels: [ProblemDetailsDto, ValidationProblemDto],
   });
-  SwaggerModule.setup('docs', app, document, {
-    jsonDocumentUrl: 'docs-json',
-    swaggerOptions: { persistAuthorization: true },
-  });
+  // Without persistAuthorization: a bearer token pasted into "Authorize" stays in the page's memory and
+  // never reaches localStorage, where any script on the origin could read it long after.
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }
