@@ -3,19 +3,20 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { classifyDatabaseError, type DatabaseFailure, sqlState } from '../database/database-errors';
 import { DatabaseProbe } from '../database/database.probe';
+import { FASTIFY_DETAILS } from './framework-errors';
 import { loggedRequest } from './logger';
 import { sendProblem } from './problem-details';
 import { RateLimitedException } from './rate-limited.exception';
 import { ValidationFailedException } from './validation';
 
-export interface Problem {
+interface Problem {
   status: number;
   detail: string;
   headers?: Record<string, string>;
   extensions?: Record<string, unknown>;
 }
 
-export const DATABASE_PROBLEMS: Record<DatabaseFailure, Problem> = {
+const DATABASE_PROBLEMS: Record<DatabaseFailure, Problem> = {
   unavailable: { status: 503, detail: 'The database is unavailable; retry shortly', headers: { 'retry-after': '2' } },
   timeout: {
     status: 503,
@@ -25,7 +26,7 @@ export const DATABASE_PROBLEMS: Record<DatabaseFailure, Problem> = {
   saturated: { status: 503, detail: 'The service is overloaded; retry shortly', headers: { 'retry-after': '1' } },
 };
 
-export const INTERNAL_ERROR: Problem = {
+const INTERNAL_ERROR: Problem = {
   status: 500,
   detail: 'An unexpected error occurred; quote the requestId when reporting it',
 };
@@ -33,15 +34,6 @@ export const INTERNAL_ERROR: Problem = {
 // The client's connection closed while its body was arriving (it hung up, or HTTP_REQUEST_TIMEOUT_MS cut it
 // off with a 408): the request stream's ECONNRESET says nothing about the database, and no one is listening.
 const CLIENT_ABORTED: Problem = { status: 400, detail: 'The request was aborted before its body arrived' };
-
-// Fastify's own errors, reworded for API clients.
-const FASTIFY_DETAILS: Record<string, string> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body exceeds 65536 bytes',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Send the body as application/json',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty although Content-Type is application/json',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'The request body is not valid JSON',
-};
 
 /**
  * The one place errors become responses: every non-2xx answer, from validation, guards, Fastify or the

@@ -47,20 +47,19 @@ export class ValidationProblemDto extends ProblemDetailsDto {
 
 export type ProblemDetails = ProblemDetailsDto & { errors?: FieldErrorDto[]; [extension: string]: unknown };
 
-/** An RFC 9457 body; `about:blank` types, so `title` is the status' reason phrase. */
+/** The one builder of an RFC 9457 body; `about:blank` types, so `title` is the status' reason phrase. */
 export function problemBody(
-  request: FastifyRequest,
   status: number,
   detail: string,
-  extensions?: Record<string, unknown>,
+  { instance, requestId, extensions }: { instance: string; requestId: string; extensions?: Record<string, unknown> },
 ): ProblemDetails {
   return {
     type: 'about:blank',
     title: STATUS_CODES[status] ?? 'Error',
     status,
     detail,
-    instance: request.url.split('?')[0],
-    requestId: String(request.id),
+    instance,
+    requestId,
     ...extensions,
   };
 }
@@ -73,16 +72,16 @@ export function sendProblem(
   detail: string,
   options: { headers?: Record<string, string>; extensions?: Record<string, unknown> } = {},
 ): void {
-  const body = problemBody(request, status, detail, options.extensions);
+  const requestId = String(request.id);
+  const body = problemBody(status, detail, {
+    instance: request.url.split('?')[0],
+    requestId,
+    extensions: options.extensions,
+  });
   // RFC 6750: a 401 names the scheme the client should authenticate with.
   const challenge = status === 401 ? { 'www-authenticate': 'Bearer' } : {};
   void reply
     .status(status)
-    .headers({
-      ...challenge,
-      ...options.headers,
-      'content-type': PROBLEM_CONTENT_TYPE,
-      'x-request-id': String(request.id),
-    })
+    .headers({ ...challenge, ...options.headers, 'content-type': PROBLEM_CONTENT_TYPE, 'x-request-id': requestId })
     .send(body);
 }
