@@ -32,7 +32,7 @@ describe('StatementRunner', () => {
   afterAll(() => db.drop());
 
   it('prepares a statement once per connection, under a name derived from its text', async () => {
-    const runner = new StatementRunner(() => pool, true);
+    const runner = new StatementRunner(pool, true);
     expect(await runner.query(SELECT)).toEqual({ rows: [{ n: 1, body: 'one' }], rowCount: 1 });
     expect((await runner.query({ ...SELECT, values: [2] })).rows).toEqual([{ n: 2, body: 'two' }]);
     const update = { text: 'UPDATE notes SET body = $2 WHERE n = $1', values: [2, 'deux'] };
@@ -49,13 +49,13 @@ describe('StatementRunner', () => {
   });
 
   it('names nothing when prepared statements are off', async () => {
-    const runner = new StatementRunner(() => pool, false);
+    const runner = new StatementRunner(pool, false);
     expect((await runner.query(SELECT)).rows).toEqual([{ n: 1, body: 'one' }]);
     expect(await prepared()).toEqual([]);
   });
 
   it('survives a migration that changes a returned column: runs the statement again, on a fresh connection', async () => {
-    const runner = new StatementRunner(() => pool, true);
+    const runner = new StatementRunner(pool, true);
     await runner.query(SELECT);
     const before = await backend();
     await db.pool.query('ALTER TABLE notes ALTER COLUMN n TYPE bigint');
@@ -68,7 +68,7 @@ describe('StatementRunner', () => {
   });
 
   it('passes other errors on and keeps the connection', async () => {
-    const runner = new StatementRunner(() => pool, true);
+    const runner = new StatementRunner(pool, true);
     const insert = { text: 'INSERT INTO notes VALUES ($1, $2)', values: [1, 'again'] };
     const before = await backend();
     await expect(runner.query(insert)).rejects.toMatchObject({ code: '23505' });

@@ -4,10 +4,6 @@ import * as pg from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/database.config';
 import { ConfigError } from '../config/env.validation';
-import { Session } from '../sessions/session.entity';
-import { IdempotencyKey } from '../tasks/idempotency-key.entity';
-import { Task } from '../tasks/task.entity';
-import { User } from '../users/user.entity';
 import { ChannelBindingClient } from './channel-binding';
 import { guardedPg } from './guarded-pool';
 import {
@@ -19,7 +15,9 @@ import {
   type PostgresTarget,
 } from './postgres-url';
 
-export const ENTITIES = [User, Session, Task, IdempotencyKey];
+// The app registers each entity in its feature module (TypeOrmModule.forFeature, autoLoadEntities); the
+// migration tooling (the CLI, migration:generate, the schema drift test) finds them by name.
+const ENTITIES = join(__dirname, '..', '**', '*.entity.{ts,js}');
 
 // From TypeScript sources (tests, the TypeORM CLI in development) the migrations are the .ts files at the
 // top level; from the build they are dist/migrations/*.js, compiled separately (see tsconfig.migrations.json).
@@ -59,7 +57,7 @@ export function resolveConnection(db: DatabaseConfig, purpose: ConnectionPurpose
 export function buildDataSourceOptions(db: DatabaseConfig, purpose: ConnectionPurpose = 'app'): DataSourceOptions {
   const { target, pooled } = resolveConnection(db, purpose);
   // Behind PgBouncer in transaction mode nothing session-scoped survives, and timeouts sent as startup
-  // parameters are refused: there they come from the role (see the RoleTimeouts migration).
+  // parameters are refused: there they come from the role (see MigrationDataSource.pinRoleTimeouts).
   const timeouts = pooled
     ? {}
     : {
@@ -74,7 +72,7 @@ export function buildDataSourceOptions(db: DatabaseConfig, purpose: ConnectionPu
     password: target.password,
     database: target.database,
     ssl: target.ssl as TlsOptions | false,
-    entities: ENTITIES,
+    entities: purpose === 'migrations' ? [ENTITIES] : [],
     migrations: [MIGRATIONS],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',

@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/configuration';
 import { classifyDatabaseError } from './database-errors';
 import { DatabaseProbe } from './database.probe';
 import { buildDataSourceOptions } from './data-source.options';
+import { guardedPoolProvider } from './guarded-pool';
 import { Sql } from './sql';
 
 const RETRY_DELAY_MS = 2_000;
@@ -19,6 +20,7 @@ const RETRY_DELAY_MS = 2_000;
         const logger = new Logger('Database');
         return {
           ...buildDataSourceOptions(database),
+          autoLoadEntities: true,
           // An unreachable database at boot (a Neon compute waking up, a pod starting before its
           // database) is retried for DB_STARTUP_RETRY_MS; bad credentials, and a startup packet the
           // server or pooler refuses (08P01, e.g. PgBouncer's "unsupported startup parameter"), fail at once.
@@ -36,7 +38,7 @@ const RETRY_DELAY_MS = 2_000;
       },
     }),
   ],
-  providers: [DatabaseProbe, Sql],
-  exports: [DatabaseProbe, Sql],
+  providers: [guardedPoolProvider, DatabaseProbe, Sql],
+  exports: [guardedPoolProvider, DatabaseProbe, Sql],
 })
 export class DatabaseModule {}

@@ -1,8 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import type { GuardedPool } from './guarded-pool';
+import { GuardedPool } from './guarded-pool';
 
 export interface PoolStats {
   total: number;
@@ -27,13 +26,15 @@ export class DatabaseProbe implements OnModuleInit {
   private inFlight?: Promise<ProbeResult>;
   private lastReleaseAt = 0;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly pg: GuardedPool,
+  ) {}
 
   onModuleInit(): void {
-    const pool = this.pgPool();
-    pool?.on('error', () => this.invalidate());
+    this.pg.on('error', () => this.invalidate());
     // A connection handed back without an error: a query has just completed.
-    pool?.on('release', (error?: Error) => {
+    this.pg.on('release', (error?: Error) => {
       if (!error) this.lastReleaseAt = Date.now();
     });
   }
@@ -60,17 +61,8 @@ export class DatabaseProbe implements OnModuleInit {
   }
 
   pool(): PoolStats {
-    const pool = this.pgPool();
-    return {
-      total: pool?.totalCount ?? 0,
-      idle: pool?.idleCount ?? 0,
-      waiting: pool?.waitingCount ?? 0,
-      max: pool?.options.max ?? 0,
-    };
-  }
-
-  private pgPool(): GuardedPool | undefined {
-    return (this.dataSource.driver as PostgresDriver).master as GuardedPool | undefined;
+    const { totalCount: total, idleCount: idle, waitingCount: waiting } = this.pg;
+    return { total, idle, waiting, max: this.pg.options.max };
   }
 
   private async query(cacheTtlMs: number): Promise<ProbeResult> {

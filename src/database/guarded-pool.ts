@@ -1,4 +1,8 @@
+import type { FactoryProvider } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
 import * as pg from 'pg';
+import type { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
 /** Raised instead of queueing when too many requests already wait for a connection. */
 export class PoolSaturatedError extends Error {
@@ -27,19 +31,6 @@ type ConnectCallback = (
 export class GuardedPool extends pg.Pool {
   declare readonly options: pg.PoolOptions & { maxWaiting: number };
 
-  constructor(options?: GuardedPoolOptions) {
-    super(options);
-    // A backend that reports a FATAL error (terminated by pg_terminate_backend, a compute suspending, a
-    // shutdown) closes its socket a moment later. Until then the client would go back to the pool as
-    // idle and fail the next request too: mark it unusable at once, so that release discards it.
-    this.on('connect', (client) => {
-      const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
-      connection.on('errorMessage', (message: { severity?: string }) => {
-        if (message.severity === 'FATAL') (client as unknown as { _queryable: boolean })._queryable = false;
-      });
-    });
-  }
-
   override connect(): Promise<pg.PoolClient>;
   override connect(callback: ConnectCallback): void;
   override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
@@ -54,3 +45,13 @@ export class GuardedPool extends pg.Pool {
 
 /** What TypeORM's postgres driver loads in place of `require('pg')`. */
 export const guardedPg = { ...pg, Pool: GuardedPool };
+
+/**
+ * The app's one pool, the one TypeORM opened, as a provider: `constructor(pool: GuardedPool)`. TypeORM
+ * has no accessor for it but the postgres driver's `master`, read here and nowhere else.
+ */
+export const guardedPoolProvider: FactoryProvider<GuardedPool> = {
+  provide: GuardedPool,
+  inject: [getDataSourceToken()],
+  useFactory: (dataSource: DataSource) => (dataSource.driver as PostgresDriver).master as GuardedPool,
+};

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DatabaseError } from 'pg';
 import type * as pg from 'pg';
 import { sqlState } from './database-errors';
 
@@ -41,7 +42,7 @@ export class StatementRunner {
   private readonly names = new Map<string, string>();
 
   constructor(
-    private readonly pool: () => pg.Pool,
+    private readonly pool: pg.Pool,
     private prepare: boolean,
     private readonly onUnsupported: (sqlState: string) => void = () => undefined,
   ) {}
@@ -69,15 +70,17 @@ export class StatementRunner {
   }
 
   private async run<T>(query: pg.QueryConfig): Promise<SqlResult<T>> {
-    const client = await this.pool().connect();
+    const client = await this.pool.connect();
     try {
       const result = await client.query<T & pg.QueryResultRow>(query);
       client.release();
       return { rows: result.rows, rowCount: result.rowCount ?? 0 };
     } catch (error) {
-      // An error discards the connection only when its prepared statements are stale: a broken
-      // connection is discarded by the pool anyway, and a constraint violation leaves it healthy.
-      client.release(isStalePlan(error) ? (error as Error) : undefined);
+      // An error discards the connection when its prepared statements are stale, or when its backend
+      // reported FATAL (terminated, shutting down) and is about to close its socket: released as healthy
+      // it would fail the next request too. A constraint violation leaves the connection healthy.
+      const fatal = error instanceof DatabaseError && error.severity === 'FATAL';
+      client.release(fatal || isStalePlan(error) ? (error as Error) : undefined);
       throw error;
     }
   }
