@@ -1,35 +1,13 @@
-import { plainToInstance, Transform } from 'class-transformer';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-  validateSync,
-} from 'class-validator';
+import { plainToInstance } from 'class-transformer';
+import { IsIn, IsOptional, IsString, Matches, MaxLength, MinLength, validateSync } from 'class-validator';
+import { Bool, Int, Rate } from './env-decorators';
 
 /** Thrown for an invalid environment; its message is one line that names the variable. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const toInt = () => Transform(({ value }) => (/^-?\d+$/.test(String(value)) ? Number(value) : value));
-const toBool = () =>
-  Transform(({ value }) => {
-    if (typeof value === 'boolean') return value;
-    const text = String(value).toLowerCase();
-    if (['true', '1', 'yes', 'on'].includes(text)) return true;
-    if (['false', '0', 'no', 'off'].includes(text)) return false;
-    return value;
-  });
-
 const POSTGRES_URL = /^postgres(ql)?:\/\/[^\s]+$/;
-const RATE = /^\d{1,6}\/\d{1,6}$/;
 
 /**
  * Every environment variable the service reads, with its default. `.env.example` documents the same
@@ -39,10 +17,7 @@ export class EnvironmentVariables {
   @IsIn(['development', 'production', 'test'])
   NODE_ENV: 'development' | 'production' | 'test' = 'development';
 
-  @toInt()
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @Int(0, 65535)
   PORT = 3000;
 
   @IsString()
@@ -56,65 +31,40 @@ export class EnvironmentVariables {
   TRUST_PROXY = 'false';
 
   /** After SIGTERM: keep serving this long while readiness says 503, so load balancers stop routing here. */
-  @toInt()
-  @IsInt()
-  @Min(0)
-  @Max(120_000)
+  @Int(0, 120_000)
   SHUTDOWN_DRAIN_MS = 0;
 
   /** After the drain: in-flight requests get this long to finish before the process gives up (exit 1). */
-  @toInt()
-  @IsInt()
-  @Min(1_000)
-  @Max(300_000)
+  @Int(1_000, 300_000)
   SHUTDOWN_TIMEOUT_MS = 25_000;
 
   /** Longest a client may take to send a whole request, headers and body; then 408 and the connection closes. */
-  @toInt()
-  @IsInt()
-  @Min(1_000)
-  @Max(600_000)
+  @Int(1_000, 600_000)
   HTTP_REQUEST_TIMEOUT_MS = 30_000;
 
   /** Longest a client may take to send the request line and headers; the request timeout caps it. */
-  @toInt()
-  @IsInt()
-  @Min(1_000)
-  @Max(600_000)
+  @Int(1_000, 600_000)
   HTTP_HEADERS_TIMEOUT_MS = 10_000;
 
   /** An idle keep-alive connection closes after this long: above the proxy's upstream keep-alive (nginx 60 s). */
-  @toInt()
-  @IsInt()
-  @Min(1_000)
-  @Max(600_000)
+  @Int(1_000, 600_000)
   HTTP_KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
   /** A connection on which nothing moves either way for this long closes (a client that stops reading). */
-  @toInt()
-  @IsInt()
-  @Min(1_000)
-  @Max(600_000)
+  @Int(1_000, 600_000)
   HTTP_CONNECTION_TIMEOUT_MS = 60_000;
 
   /** Strict-Transport-Security max-age (with includeSubDomains); 0 sends none. The app itself speaks HTTP. */
-  @toInt()
-  @IsInt()
-  @Min(0)
-  @Max(63_072_000)
+  @Int(0, 63_072_000)
   HSTS_MAX_AGE_S = 0;
 
   /** Swagger UI at /docs and the OpenAPI document at /docs-json; off, both answer 404. */
-  @toBool()
-  @IsBoolean()
+  @Bool()
   DOCS_ENABLED = true;
 
   /** A listener of its own for /metrics (and nothing else), which PORT then stops serving. Unset: on PORT. */
   @IsOptional()
-  @toInt()
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @Int(0, 65535)
   METRICS_PORT?: number;
 
   @IsOptional()
@@ -126,69 +76,42 @@ export class EnvironmentVariables {
   DATABASE_URL_UNPOOLED?: string;
 
   /** Production only: TLS without a certificate check unless the URL asks for `verify-ca`/`verify-full`. */
-  @toBool()
-  @IsBoolean()
+  @Bool()
   DATABASE_TLS_INSECURE = false;
 
   /** `auto` treats Neon `-pooler` hosts as PgBouncer in transaction mode. */
   @IsIn(['auto', 'pgbouncer', 'none'])
   DATABASE_POOLER: 'auto' | 'pgbouncer' | 'none' = 'auto';
 
-  @toInt()
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @Int(1, 1000)
   DB_POOL_MAX = 10;
 
-  @toInt()
-  @IsInt()
-  @Min(0)
-  @Max(100_000)
+  @Int(0, 100_000)
   DB_POOL_MAX_WAITING = 50;
 
-  @toInt()
-  @IsInt()
-  @Min(0)
-  @Max(86_400_000)
+  @Int(0, 86_400_000)
   DB_IDLE_TIMEOUT_MS = 10_000;
 
-  @toInt()
-  @IsInt()
-  @Min(100)
-  @Max(120_000)
+  @Int(100, 120_000)
   DB_CONNECT_TIMEOUT_MS = 5_000;
 
-  @toInt()
-  @IsInt()
-  @Min(0)
-  @Max(86_400)
+  @Int(0, 86_400)
   DB_MAX_LIFETIME_S = 1_800;
 
-  @toInt()
-  @IsInt()
-  @Min(0)
-  @Max(86_400_000)
+  @Int(0, 86_400_000)
   DB_STATEMENT_TIMEOUT_MS = 10_000;
 
-  @toInt()
-  @IsInt()
-  @Min(0)
-  @Max(86_400_000)
+  @Int(0, 86_400_000)
   DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
 
-  @toBool()
-  @IsBoolean()
+  @Bool()
   DB_KEEPALIVE = true;
 
-  @toInt()
-  @IsInt()
-  @Min(0)
-  @Max(3_600_000)
+  @Int(0, 3_600_000)
   DB_KEEPALIVE_DELAY_MS = 10_000;
 
   /** Named (prepared) statements for the hot queries; switched off by itself behind a pooler that drops them. */
-  @toBool()
-  @IsBoolean()
+  @Bool()
   DB_PREPARED_STATEMENTS = true;
 
   @IsString()
@@ -197,31 +120,19 @@ export class EnvironmentVariables {
   DB_APPLICATION_NAME = 'tasks-api';
 
   /** How long boot keeps retrying an unreachable database before giving up. */
-  @toInt()
-  @IsInt()
-  @Min(0)
-  @Max(3_600_000)
+  @Int(0, 3_600_000)
   DB_STARTUP_RETRY_MS = 60_000;
 
-  @toInt()
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @Int(0, 65535)
   EMBEDDED_PG_PORT = 0;
 
   @IsString()
   EMBEDDED_PG_DATA_DIR = '.data/postgres';
 
-  @toInt()
-  @IsInt()
-  @Min(100)
-  @Max(30_000)
+  @Int(100, 30_000)
   HEALTH_DB_TIMEOUT_MS = 1_000;
 
-  @toInt()
-  @IsInt()
-  @Min(0)
-  @Max(3_600_000)
+  @Int(0, 3_600_000)
   HEALTH_DB_CACHE_TTL_MS = 0;
 
   @IsOptional()
@@ -229,10 +140,7 @@ export class EnvironmentVariables {
   @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
   JWT_SECRET?: string;
 
-  @toInt()
-  @IsInt()
-  @Min(30)
-  @Max(86_400)
+  @Int(30, 86_400)
   JWT_ACCESS_TTL_S = 900;
 
   @IsString()
@@ -243,59 +151,44 @@ export class EnvironmentVariables {
   @MinLength(1)
   JWT_AUDIENCE = 'tasks-api';
 
-  @toInt()
-  @IsInt()
-  @Min(60)
-  @Max(31_536_000)
+  @Int(60, 31_536_000)
   REFRESH_TOKEN_TTL_S = 2_592_000;
 
   /** argon2id cost; the defaults are OWASP's recommendation (19 MiB, 2 passes, 1 lane). */
-  @toInt()
-  @IsInt()
-  @Min(1024)
-  @Max(1_048_576)
+  @Int(1024, 1_048_576)
   ARGON2_MEMORY_KIB = 19_456;
 
-  @toInt()
-  @IsInt()
-  @Min(1)
-  @Max(20)
+  @Int(1, 20)
   ARGON2_ITERATIONS = 2;
 
-  @toInt()
-  @IsInt()
-  @Min(1)
-  @Max(16)
+  @Int(1, 16)
   ARGON2_PARALLELISM = 1;
 
   /** Hashes computed at once; 0 means one fewer than the available cores (at least one). */
-  @toInt()
-  @IsInt()
-  @Min(0)
-  @Max(64)
+  @Int(0, 64)
   ARGON2_CONCURRENCY = 0;
 
   /** Rate limits as `<requests>/<seconds>`; `0/…` turns one off. */
-  @Matches(RATE, { message: 'THROTTLE_LOGIN_PER_IP must look like <requests>/<seconds>, e.g. 20/60' })
+  @Rate()
   THROTTLE_LOGIN_PER_IP = '20/60';
 
-  @Matches(RATE, { message: 'THROTTLE_LOGIN_PER_EMAIL must look like <requests>/<seconds>, e.g. 10/900' })
+  @Rate()
   THROTTLE_LOGIN_PER_EMAIL = '10/900';
 
-  @Matches(RATE, { message: 'THROTTLE_REGISTER_PER_IP must look like <requests>/<seconds>, e.g. 10/3600' })
+  @Rate()
   THROTTLE_REGISTER_PER_IP = '10/3600';
 
-  @Matches(RATE, { message: 'THROTTLE_REFRESH_PER_IP must look like <requests>/<seconds>, e.g. 60/60' })
+  @Rate()
   THROTTLE_REFRESH_PER_IP = '60/60';
 }
+
+/** `migrations`: the migration runner (a Kubernetes Job) needs a database URL, not the app's secrets. */
+export type ConfigPurpose = 'app' | 'migrations';
 
 /**
  * Validates the raw environment once, at start-up. Empty strings count as unset, the way
  * container platforms pass optional variables.
  */
-/** `migrations`: the migration runner (a Kubernetes Job) needs a database URL, not the app's secrets. */
-export type ConfigPurpose = 'app' | 'migrations';
-
 export function validateEnv(
   raw: Record<string, string | undefined>,
   purpose: ConfigPurpose = 'app',
