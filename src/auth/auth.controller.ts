@@ -13,14 +13,14 @@ import { ProblemDetailsDto, ValidationProblemDto } from '../http/problem-details
 import type { ClientInfo } from '../sessions/sessions.service';
 import { AuthThrottlerGuard } from './auth-throttler.guard';
 import { onlyThrottlers } from './auth-throttling';
-import type { AuthUser } from './auth-user';
+import type { AuthUser } from '../common/auth-user';
 import { AuthService } from './auth.service';
-import { CurrentUser } from './current-user.decorator';
+import { CurrentUser } from '../common/current-user.decorator';
 import { AuthResponseDto } from './dto/auth-response.dto';
 import { LoginDto } from './dto/login.dto';
 import { RefreshDto } from './dto/refresh.dto';
 import { RegisterDto } from './dto/register.dto';
-import { Public } from './public.decorator';
+import { Public } from '../common/public.decorator';
 
 @ApiTags('auth')
 @Controller('auth')

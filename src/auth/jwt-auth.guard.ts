@@ -2,24 +2,21 @@ import { type CanActivate, type ExecutionContext, Injectable, UnauthorizedExcept
 import { Reflector } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { SessionsService } from '../sessions/sessions.service';
-import type { AuthUser } from './auth-user';
-import { IS_PUBLIC } from './public.decorator';
-import { SESSION_ENDED, SESSION_IN_QUERY } from './session-in-query';
+import type { AuthUser } from '../common/auth-user';
+import { IS_PUBLIC } from '../common/public.decorator';
 import type { AccessTokenClaims } from './token.service';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-
-/** How a route is guarded, from its decorators. */
-type Policy = 'public' | 'session-in-query' | 'session';
+const SESSION_ENDED = 'The session has ended; sign in again';
 
 /**
  * Global: every route needs a bearer access token unless it is marked `@Public()`. The token must be an
  * HS256 JWT signed with our secret (never `alg: none`, never another algorithm; JwtModule's
  * verifyOptions), unexpired, with our issuer and audience, naming a user and a session that is still
- * active, so revocation is immediate. Routes marked SessionCheckedByQuery check the session in their own
- * statement: here the token alone is verified and `user.sessionPending` is set.
+ * active, so revocation is immediate on every replica. Guards run before pipes, so an ended session gets
+ * 401 before any validation 400 or a 404.
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
@@ -29,20 +26,13 @@ export class JwtAuthGuard implements CanActivate {
     private readonly sessions: SessionsService,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const policy = this.policy(context);
-    if (policy === 'public') return true;
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
     const request = context.switchToHttp().getRequest<{ headers: { authorization?: string }; user?: AuthUser }>();
     const user = this.verify(request.headers.authorization);
+    if (!(await this.sessions.isActive(user.sessionId, user.id))) throw new UnauthorizedException(SESSION_ENDED);
     request.user = user;
-    if (policy === 'session-in-query') {
-      user.sessionPending = true;
-      return true;
-    }
-    return this.sessions.isActive(user.sessionId, user.id).then((active) => {
-      if (!active) throw new UnauthorizedException(SESSION_ENDED);
-      return true;
-    });
+    return true;
   }
 
   private verify(header: string | undefined): AuthUser {
@@ -63,11 +53,5 @@ export class JwtAuthGuard implements CanActivate {
       throw new UnauthorizedException('The access token is malformed');
     }
     return { id: sub, sessionId: sid };
-  }
-
-  private policy(context: ExecutionContext): Policy {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return 'public';
-    return this.reflector.getAllAndOverride<boolean>(SESSION_IN_QUERY, targets) ? 'session-in-query' : 'session';
   }
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
-import { Public } from '../auth/public.decorator';
+import { Public } from '../common/public.decorator';
 import { ProblemDetailsDto } from '../http/problem-details';
 import { ShutdownState } from '../http/shutdown-state';
 import { DatabaseHealthIndicator } from './database.health';

@@ -3,7 +3,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { availableParallelism } from 'node:os';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/configuration';
-import { Semaphore } from './semaphore';
+import { Semaphore } from '../common/semaphore';
 
 /**
  * argon2id hashing on libuv's thread pool, never on the event loop. Verifying for an unknown account

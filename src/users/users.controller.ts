@@ -7,8 +7,8 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import type { AuthUser } from '../auth/auth-user';
-import { CurrentUser } from '../auth/current-user.decorator';
+import type { AuthUser } from '../common/auth-user';
+import { CurrentUser } from '../common/current-user.decorator';
 import { ProblemDetailsDto, ValidationProblemDto } from '../http/problem-details';
 import { RequireBody } from '../http/require-body.pipe';
 import { ChangePasswordDto } from './dto/change-password.dto';
