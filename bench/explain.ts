@@ -7,13 +7,13 @@ import {
   listStatement,
   type ListRequest,
   updateStatement,
-  withSessionCheck,
 } from '../src/tasks/task-statements';
+import { ACTIVE_SESSION_CHECK } from '../src/sessions/active-session';
 import { sortSpec } from '../src/tasks/task-sort';
 import { SEARCH_TERMS } from './seed';
 
-const list = (userId: string, request: Partial<ListRequest> & { limit: number }, gate?: string) =>
-  listStatement(userId, { filter: {}, sort: sortSpec('-createdAt'), ...request }, gate);
+const list = (userId: string, request: Partial<ListRequest> & { limit: number }) =>
+  listStatement(userId, { filter: {}, sort: sortSpec('-createdAt'), ...request });
 
 export interface Plan {
   name: string;
@@ -35,25 +35,15 @@ export async function explainHotQueries(
   const firstPage = list(user.id, { limit: pageLimit });
   const { rows } = await db.query<{ id: string; cursorValue: string }>(firstPage.text, firstPage.values);
   const last = rows[Math.min(pageLimit, rows.length) - 1];
-  const inSession = (statement: (gate: string) => Statement) => withSessionCheck(statement, user.id, sessionId);
   const statements: [string, Statement, boolean][] = [
-    ['list', inSession((gate) => list(user.id, { limit: 20 }, gate)), false],
-    ['filter', inSession((gate) => list(user.id, { filter: { completed: false }, limit: 20 }, gate)), false],
-    ['search', inSession((gate) => list(user.id, { filter: { q: SEARCH_TERMS[0] }, limit: 20 }, gate)), false],
-    [
-      'page 2',
-      inSession((gate) =>
-        list(user.id, { after: last && { value: last.cursorValue, id: last.id }, limit: pageLimit }, gate),
-      ),
-      false,
-    ],
-    ['get', inSession((gate) => findOneStatement(user.id, taskId, gate)), false],
-    ['update', inSession((gate) => updateStatement(user.id, taskId, { completed: true }, undefined, gate)), true],
-    [
-      'create',
-      inSession((gate) => insertStatement(uuidv7(), user.id, { title: 'Explained task', priority: 'high' }, gate)),
-      true,
-    ],
+    ['session check', { text: ACTIVE_SESSION_CHECK, values: [sessionId, user.id] }, false],
+    ['list', list(user.id, { limit: 20 }), false],
+    ['filter', list(user.id, { filter: { completed: false }, limit: 20 }), false],
+    ['search', list(user.id, { filter: { q: SEARCH_TERMS[0] }, limit: 20 }), false],
+    ['page 2', list(user.id, { after: last && { value: last.cursorValue, id: last.id }, limit: pageLimit }), false],
+    ['get', findOneStatement(user.id, taskId), false],
+    ['update', updateStatement(user.id, taskId, { completed: true }), true],
+    ['create', insertStatement(uuidv7(), user.id, { title: 'Explained task', priority: 'high' }), true],
   ];
   const plans: Plan[] = [];
   // The service and the baseline run these statements prepared, and a prepared statement soon settles on a

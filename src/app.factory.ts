@@ -2,7 +2,6 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { registerPendingSessionCheck } from './auth/session-in-query';
 import type { AppConfig } from './config/configuration';
 import { BODY_LIMIT_BYTES, registerJsonBodyParser } from './http/json-body-parser';
 import { frameworkErrorHandlers } from './http/framework-errors';
@@ -10,12 +9,11 @@ import { createRootLogger, registerAccessLog } from './http/logger';
 import { sendProblem } from './http/problem-details';
 import { requestId } from './http/request-id';
 import { ShutdownState } from './http/shutdown-state';
+import { registerResponseSchemas } from './http/response-schemas';
 import { registerSecurityHeaders, securityHeaderOptions, staticSecurityHeaders } from './http/security-headers';
-import { setupSwagger, SWAGGER_UI_PAGES } from './http/swagger';
-import { DatabaseProbe } from './database/database.probe';
+import { buildOpenApiDocument, serveDocs, SWAGGER_UI_PAGES } from './http/swagger';
 import { keepMetricsOnItsOwnListener } from './metrics/metrics-listener';
 import { MetricsService } from './metrics/metrics.service';
-import { SessionsService } from './sessions/sessions.service';
 
 export const API_PREFIX = 'api/v1';
 
@@ -59,7 +57,6 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   await registerSecurityHeaders(fastify, securityHeaders, SWAGGER_UI_PAGES);
   registerJsonBodyParser(fastify);
   registerAccessLog(fastify, logger);
-  registerPendingSessionCheck(fastify, app.get(SessionsService), app.get(DatabaseProbe));
   const shutdown = app.get(ShutdownState);
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -78,7 +75,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
 
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
-  if (config.http.docsEnabled) setupSwagger(app);
+  const document = buildOpenApiDocument(app);
+  registerResponseSchemas(fastify, document);
+  if (config.http.docsEnabled) serveDocs(app, document);
   await app.init();
   await fastify.ready();
   return app;

@@ -1,10 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import {
-  listStatement as pageStatement,
-  statsStatement,
-  type TaskFilter,
-  withSessionCheck,
-} from '../src/tasks/task-statements';
+import { listStatement as pageStatement, statsStatement, type TaskFilter } from '../src/tasks/task-statements';
 import { SORTS, sortSpec, type Sort } from '../src/tasks/task-sort';
 import { startTestApp, type TestApp } from './support/app';
 import { NO_THROTTLING, registerUser, uniqueEmail } from './support/auth';
@@ -28,21 +22,16 @@ interface PlanNode {
   Plans?: PlanNode[];
 }
 
-/** One page, as TasksRepository.list asks for it (without the session check, to read its rows). */
+/** One page, as TasksRepository.list asks for it. */
 function listStatement(
   userId: string,
   filter: Filter,
   sort: Sort,
   after: Position | undefined,
   limit: number,
-  gate?: string,
 ): { text: string; values: unknown[] } {
-  return pageStatement(userId, { filter, sort: sortSpec(sort), after, limit }, gate);
+  return pageStatement(userId, { filter, sort: sortSpec(sort), after, limit });
 }
-
-/** The statement the API runs for that page: with the caller's session check folded in. */
-const servedStatement = (userId: string, filter: Filter, sort: Sort, after: Position | undefined, limit: number) =>
-  withSessionCheck((gate) => listStatement(userId, filter, sort, after, limit, gate), userId, randomUUID());
 
 function nodes(plan: PlanNode): PlanNode[] {
   return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
@@ -182,7 +171,7 @@ describe('indexes on tasks', () => {
 
   it.each(CASES)('reads %s of sort=%s with %s without a Seq Scan on tasks', async (page, sort, _name, filter) => {
     const after = page === PAGES[1] ? await positionAfterTen(sampleUserId, sort) : undefined;
-    const { text, values } = servedStatement(sampleUserId, filter, sort, after, 20);
+    const { text, values } = listStatement(sampleUserId, filter, sort, after, 20);
 
     expect(seqScansOnTasks(await explain(text, values))).toEqual([]);
     expect(seqScansOnTasks(await explainGeneric(text))).toEqual([]);
@@ -192,7 +181,7 @@ describe('indexes on tasks', () => {
     'serves sort=%s, first page and next, in index order (no Sort node)',
     async (sort) => {
       for (const after of [undefined, await positionAfterTen(sampleUserId, sort)]) {
-        const { text, values } = servedStatement(sampleUserId, {}, sort, after, 20);
+        const { text, values } = listStatement(sampleUserId, {}, sort, after, 20);
         for (const plan of [await explain(text, values), await explainGeneric(text)]) {
           expect(nodes(plan).map((node) => node['Node Type'])).not.toContain('Sort');
           expect(seqScansOnTasks(plan)).toEqual([]);
@@ -212,7 +201,7 @@ describe('indexes on tasks', () => {
       `SELECT split_part(description, ' ', 2) AS word FROM tasks WHERE user_id = $1 AND description IS NOT NULL LIMIT 1`,
       [sampleUserId],
     );
-    const { text, values } = servedStatement(sampleUserId, { q: rows[0].word }, '-createdAt', undefined, 20);
+    const { text, values } = listStatement(sampleUserId, { q: rows[0].word }, '-createdAt', undefined, 20);
     expect(indexNames(await explain(text, values))).toContain('tasks_search_idx');
     expect(indexNames(await explainGeneric(text))).toContain('tasks_search_idx');
   });

@@ -1,5 +1,5 @@
 // The bench's bare baseline: node:http and one pg Pool, no framework, one process. It answers the task
-// routes the bench drives with exactly the SQL the app runs (the session check included), so that
+// routes the bench drives with exactly the SQL the app runs (the session check included, as its own statement), so that
 // app/baseline shows what the framework layers cost. The SQL comes from the app's build itself
 // (dist/tasks/task-statements.js, task-sort.js and task-cursor.js: no Nest, no TypeORM), so the two can
 // never drift apart; `npm run bench` builds first. It is not a second implementation of the API:
@@ -18,8 +18,8 @@ const {
   insertStatement,
   listStatement,
   updateStatement,
-  withSessionCheck,
 } = require('../../dist/tasks/task-statements');
+const { ACTIVE_SESSION_CHECK } = require('../../dist/sessions/active-session');
 const { sortSpec } = require('../../dist/tasks/task-sort');
 const { TaskCursorCodec } = require('../../dist/tasks/task-cursor');
 
@@ -88,12 +88,11 @@ function verifyJwt(header) {
 
 const SESSION_ENDED = 'The session has ended; sign in again';
 
-/** A statement gated by the session check in the same round trip, as TasksRepository runs every task route. */
+/** The session check of JwtAuthGuard, then the route's statement: two round trips, as the app makes. */
 async function inSession(user, statement) {
-  const query = withSessionCheck(statement, user.id, user.sessionId);
-  const { rows } = await pool.query(PREPARED ? prepared(query) : query);
-  if (rows[0]?.sessionActive !== true) throw new HttpError(401, SESSION_ENDED);
-  return rows.filter((row) => row.id !== null).map(({ sessionActive: _active, ...row }) => row);
+  const check = { text: ACTIVE_SESSION_CHECK, values: [user.sessionId, user.id] };
+  if ((await pool.query(PREPARED ? prepared(check) : check)).rowCount === 0) throw new HttpError(401, SESSION_ENDED);
+  return (await pool.query(PREPARED ? prepared(statement) : statement)).rows;
 }
 
 // src/database/statement-runner.ts: named prepared statements, named by their text's hash.
@@ -125,20 +124,17 @@ async function listTasks(user, query) {
   if (cursor !== null && (!after || after.sort !== SORT_NAME)) {
     throw new HttpError(400, 'cursor is not one this API issued');
   }
-  const rows = await inSession(user, (gate) =>
-    listStatement(
-      user.id,
-      {
-        filter: {
-          completed: completed === null ? undefined : completed === 'true',
-          q: q !== null && q.trim() !== '' ? q : undefined,
-        },
-        sort: SORT,
-        after,
-        limit,
+  const rows = await inSession(
+    user,
+    listStatement(user.id, {
+      filter: {
+        completed: completed === null ? undefined : completed === 'true',
+        q: q !== null && q.trim() !== '' ? q : undefined,
       },
-      gate,
-    ),
+      sort: SORT,
+      after,
+      limit,
+    }),
   );
   const page = rows.slice(0, limit);
   const last = page.at(-1);
@@ -156,7 +152,7 @@ function withoutCursorValue(row) {
 }
 
 async function findTask(user, id) {
-  const rows = await inSession(user, (gate) => findOneStatement(user.id, id, gate));
+  const rows = await inSession(user, findOneStatement(user.id, id));
   if (!rows[0]) throw new HttpError(404, `Task ${id} not found`);
   return rows[0];
 }
@@ -164,7 +160,7 @@ async function findTask(user, id) {
 async function createTask(user, body) {
   const title = typeof body.title === 'string' ? body.title.trim() : '';
   if (title.length < 1 || title.length > 200) throw new HttpError(400, 'title must be 1–200 characters');
-  const rows = await inSession(user, (gate) => insertStatement(uuidv7(), user.id, { ...body, title }, gate));
+  const rows = await inSession(user, insertStatement(uuidv7(), user.id, { ...body, title }));
   return rows[0];
 }
 
@@ -172,7 +168,7 @@ async function updateTask(user, id, changes) {
   if (!CHANGEABLE.some((field) => changes[field] !== undefined)) {
     throw new HttpError(400, 'The body must contain at least one field to change');
   }
-  const rows = await inSession(user, (gate) => updateStatement(user.id, id, changes, undefined, gate));
+  const rows = await inSession(user, updateStatement(user.id, id, changes));
   if (!rows[0]) throw new HttpError(404, `Task ${id} not found`);
   return rows[0];
 }

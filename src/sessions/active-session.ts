@@ -1,7 +1,7 @@
 /**
- * The condition on `sessions s` under which an access token's session still stands: not revoked, not
- * expired, its user not deleted (the cascade removed it). SessionsService.isActive checks it on its own;
- * the hot task reads fold it into their statement (src/tasks/task-statements.ts).
+ * Whether an access token's session still stands: not revoked, not expired, its user not deleted (the
+ * cascade removed it). JwtAuthGuard runs it on every authenticated request (SessionsService.isActive),
+ * and the bench's baseline runs the same text.
  */
-export const activeSession = (sessionId: string, userId: string): string =>
-  `s.id = ${sessionId} AND s.user_id = ${userId} AND s.revoked_at IS NULL AND s.expires_at > now()`;
+export const ACTIVE_SESSION_CHECK =
+  'SELECT 1 FROM sessions s WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()';

@@ -7,9 +7,7 @@ import type { AppConfig } from '../config/configuration';
 import { Sql } from '../database/sql';
 import { decodeRefreshToken, encodeRefreshToken, hashSecret, newRefreshToken } from './refresh-token';
 import { Session } from './session.entity';
-import { activeSession } from './active-session';
-
-const ACTIVE_SESSION_CHECK = `SELECT 1 FROM sessions s WHERE ${activeSession('$1', '$2')}`;
+import { ACTIVE_SESSION_CHECK } from './active-session';
 
 export interface ClientInfo {
   userAgent?: string;
@@ -99,8 +97,7 @@ export class SessionsService {
 
   /** Whether an access token's session still stands: not revoked, not expired, its user not deleted. */
   async isActive(sessionId: string, userId: string): Promise<boolean> {
-    // Runs on every authenticated request that does not check the session in its own statement (the task
-    // routes do), as a prepared statement.
+    // Runs on every authenticated request, as a prepared statement.
     const { rowCount } = await this.sql.query({ text: ACTIVE_SESSION_CHECK, values: [sessionId, userId] });
     return rowCount > 0;
   }

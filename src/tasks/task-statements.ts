@@ -1,5 +1,4 @@
 import type { Statement } from '../database/sql';
-import { activeSession } from '../sessions/active-session';
 import type { CreateTaskDto } from './dto/create-task.dto';
 import type { UpdateTaskDto } from './dto/update-task.dto';
 import type { Priority } from './task.entity';
@@ -8,9 +7,7 @@ import type { SortSpec } from './task-sort';
 /**
  * The SQL of every route on `tasks`, as pure functions (no Nest, no database): TasksRepository runs it,
  * test/tasks-indexes.e2e-spec.ts and the bench EXPLAIN it, the bench's baseline runs its build. Each
- * statement is scoped by the owner's id (another user's task is simply not found), and takes an optional
- * `gate`: a boolean SQL expression it ANDs into its WHERE, by which withSessionCheck makes it run only
- * for a live session.
+ * statement is scoped by the owner's id, so another user's task is simply not found.
  */
 
 export type { Statement };
@@ -38,10 +35,8 @@ export interface ListRequest {
   limit: number;
 }
 
-const and = (gate: string | undefined) => (gate ? ` AND ${gate}` : '');
-
 /** One page of the owner's tasks in keyset order, with one extra row to learn whether another follows. */
-export function listStatement(userId: string, { filter, sort, after, limit }: ListRequest, gate?: string): Statement {
+export function listStatement(userId: string, { filter, sort, after, limit }: ListRequest): Statement {
   const values: unknown[] = [userId];
   const param = (value: unknown) => `$${values.push(value)}`;
   const where = ['t.user_id = $1'];
@@ -57,34 +52,32 @@ export function listStatement(userId: string, { filter, sort, after, limit }: Li
     );
   }
   const text = `SELECT ${COLUMNS}, ${sort.cursorValue} AS "cursorValue"
-       FROM tasks t WHERE ${where.join(' AND ')}${and(gate)}
+       FROM tasks t WHERE ${where.join(' AND ')}
        ORDER BY ${sort.expression} ${direction}, t.id ${direction}
        LIMIT ${param(limit + 1)}`;
   return { text, values };
 }
 
 /** One of the owner's tasks. */
-export const findOneStatement = (userId: string, id: string, gate?: string): Statement => ({
-  text: `SELECT ${COLUMNS} FROM tasks t WHERE t.id = $1 AND t.user_id = $2${and(gate)}`,
+export const findOneStatement = (userId: string, id: string): Statement => ({
+  text: `SELECT ${COLUMNS} FROM tasks t WHERE t.id = $1 AND t.user_id = $2`,
   values: [id, userId],
 });
 
 /** Counts in one pass over the owner's (user_id, completed, due_date) index. */
-export const statsStatement = (userId: string, gate?: string): Statement => ({
+export const statsStatement = (userId: string): Statement => ({
   text: `SELECT count(*)::int AS total,
               count(*) FILTER (WHERE t.completed)::int AS completed,
               count(*) FILTER (WHERE NOT t.completed)::int AS pending,
               count(*) FILTER (WHERE NOT t.completed AND t.due_date < (now() AT TIME ZONE 'UTC')::date)::int AS overdue
-       FROM tasks t WHERE t.user_id = $1${and(gate)}`,
+       FROM tasks t WHERE t.user_id = $1`,
   values: [userId],
 });
 
 /** A new task; `completedAt` is now if it is created completed. */
-export const insertStatement = (id: string, userId: string, task: CreateTaskDto, gate?: string): Statement => ({
-  // INSERT … SELECT so that a gate can stop it; the casts type the parameters as VALUES would.
+export const insertStatement = (id: string, userId: string, task: CreateTaskDto): Statement => ({
   text: `INSERT INTO tasks AS t (id, user_id, title, description, due_date, priority, completed, completed_at)
-       SELECT $1::uuid, $2::uuid, $3::varchar, $4::text, $5::date, $6::varchar, $7::boolean, CASE WHEN $7 THEN now() END
-       ${gate ? `WHERE ${gate}` : ''}
+       VALUES ($1, $2, $3, $4, $5, $6, $7::boolean, CASE WHEN $7::boolean THEN now() END)
        RETURNING ${COLUMNS}`,
   values: [
     id,
@@ -102,13 +95,7 @@ export const insertStatement = (id: string, userId: string, task: CreateTaskDto,
  * from If-Match) still at one of those versions. `completedAt` follows `completed`, keeping the original
  * time when a completed task is completed again.
  */
-export function updateStatement(
-  userId: string,
-  id: string,
-  changes: UpdateTaskDto,
-  versions?: number[],
-  gate?: string,
-): Statement {
+export function updateStatement(userId: string, id: string, changes: UpdateTaskDto, versions?: number[]): Statement {
   const values: unknown[] = [id, userId];
   const param = (value: unknown) => `$${values.push(value)}`;
   const set = ['version = t.version + 1'];
@@ -123,11 +110,11 @@ export function updateStatement(
       `completed_at = CASE WHEN ${completed} THEN COALESCE(t.completed_at, now()) END`,
     );
   }
-  return updateWhere(set, values, versions, gate);
+  return updateWhere(set, values, versions);
 }
 
 /** Flips `completed` under the row lock, so concurrent toggles serialize and none is lost. */
-export const toggleStatement = (userId: string, id: string, versions?: number[], gate?: string): Statement =>
+export const toggleStatement = (userId: string, id: string, versions?: number[]): Statement =>
   updateWhere(
     [
       'completed = NOT t.completed',
@@ -136,13 +123,12 @@ export const toggleStatement = (userId: string, id: string, versions?: number[],
     ],
     [id, userId],
     versions,
-    gate,
   );
 
-export function deleteStatement(userId: string, id: string, versions?: number[], gate?: string): Statement {
+export function deleteStatement(userId: string, id: string, versions?: number[]): Statement {
   const values: unknown[] = [id, userId];
   return {
-    text: `DELETE FROM tasks t WHERE t.id = $1 AND t.user_id = $2${versionCheck(values, versions)}${and(gate)} RETURNING t.id`,
+    text: `DELETE FROM tasks t WHERE t.id = $1 AND t.user_id = $2${versionCheck(values, versions)} RETURNING t.id`,
     values,
   };
 }
@@ -152,30 +138,13 @@ export const existsStatement = (userId: string, id: string): Statement => ({
   values: [id, userId],
 });
 
-function updateWhere(set: string[], values: unknown[], versions?: number[], gate?: string): Statement {
+function updateWhere(set: string[], values: unknown[], versions?: number[]): Statement {
   return {
     text: `UPDATE tasks AS t SET ${set.join(', ')}
-       WHERE t.id = $1 AND t.user_id = $2${versionCheck(values, versions)}${and(gate)} RETURNING ${COLUMNS}`,
+       WHERE t.id = $1 AND t.user_id = $2${versionCheck(values, versions)} RETURNING ${COLUMNS}`,
     values,
   };
 }
 
 const versionCheck = (values: unknown[], versions?: number[]) =>
   versions ? ` AND t.version = ANY($${values.push(versions)}::int[])` : '';
-
-/**
- * A statement and the caller's session check in one round trip. The check runs once (a materialized
- * CTE) and gates the statement, which reads or writes nothing for an ended session; the first column,
- * `sessionActive`, says which it was. The statement's rows follow; none gives one row of nulls.
- */
-export function withSessionCheck(statement: (gate: string) => Statement, userId: string, sessionId: string): Statement {
-  const { text, values } = statement('(SELECT active FROM session)');
-  const all = [...values, sessionId, userId];
-  const check = activeSession(`$${all.length - 1}`, `$${all.length}`);
-  return {
-    text: `WITH session AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM sessions s WHERE ${check}) AS active),
-       r AS (${text})
-       SELECT session.active AS "sessionActive", r.* FROM session LEFT JOIN r ON true`,
-    values: all,
-  };
-}

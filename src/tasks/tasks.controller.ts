@@ -28,18 +28,15 @@ import {
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { RouteSchema } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AuthUser } from '../auth/auth-user';
-import { CurrentUser } from '../auth/current-user.decorator';
-import { SessionCheckedByQuery } from '../auth/session-in-query';
+import type { AuthUser } from '../common/auth-user';
+import { CurrentUser } from '../common/current-user.decorator';
 import { ProblemDetailsDto, ValidationProblemDto } from '../http/problem-details';
 import { RequireBody } from '../http/require-body.pipe';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQueryDto } from './dto/list-tasks-query.dto';
 import { TaskDto } from './dto/task.dto';
 import { TaskPageDto } from './dto/task-page.dto';
-import { TASK_PAGE_RESPONSE, TASK_STATS_RESPONSE, taskResponse } from './dto/task.schema';
 import { TaskStatsDto } from './dto/task-stats.dto';
 import { UpdateTaskDto } from './dto/update-task.dto';
 import { etag, parseIfMatch } from './if-match';
@@ -58,14 +55,12 @@ const TASK_ID = new ParseUUIDPipe({
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ type: ProblemDetailsDto, description: 'Missing, invalid, expired or revoked access token.' })
 @ApiBadRequestResponse({ type: ValidationProblemDto })
-@SessionCheckedByQuery()
 @Controller('tasks')
 export class TasksController {
   constructor(private readonly tasks: TasksService) {}
 
   /** Creates a task. With `Idempotency-Key`, retries of the same body return the first response. */
   @Post()
-  @RouteSchema(taskResponse(201))
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1–255 characters; remembered for 24 h.' })
   @ApiCreatedResponse({ type: TaskDto, description: 'Created; `Location` and `ETag` headers point at it.' })
   @ApiConflictResponse({ type: ProblemDetailsDto, description: 'A request with this Idempotency-Key is in flight.' })
@@ -87,7 +82,6 @@ export class TasksController {
 
   /** Lists the caller's tasks, filtered and sorted, one keyset page at a time. */
   @Get()
-  @RouteSchema(TASK_PAGE_RESPONSE)
   @ApiOkResponse({ type: TaskPageDto })
   list(@CurrentUser() user: AuthUser, @Query() query: ListTasksQueryDto): Promise<TaskPageDto> {
     return this.tasks.list(user, query);
@@ -95,14 +89,12 @@ export class TasksController {
 
   /** Counts of the caller's tasks. */
   @Get('stats')
-  @RouteSchema(TASK_STATS_RESPONSE)
   @ApiOkResponse({ type: TaskStatsDto })
   stats(@CurrentUser() user: AuthUser): Promise<TaskStatsDto> {
     return this.tasks.stats(user);
   }
 
   @Get(':id')
-  @RouteSchema(taskResponse(200))
   @ApiOkResponse({ type: TaskDto, description: 'The task, with its `ETag`.' })
   @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No such task, or not yours.' })
   async findOne(
@@ -115,7 +107,6 @@ export class TasksController {
 
   /** Changes some fields; `null` clears `description` or `dueDate`. */
   @Patch(':id')
-  @RouteSchema(taskResponse(200))
   @ApiHeader(IF_MATCH)
   @ApiOkResponse({ type: TaskDto })
   @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No such task, or not yours.' })
@@ -133,7 +124,6 @@ export class TasksController {
   /** Flips `completed` atomically. */
   @Post(':id/toggle')
   @HttpCode(HttpStatus.OK)
-  @RouteSchema(taskResponse(200))
   @ApiHeader(IF_MATCH)
   @ApiOkResponse({ type: TaskDto })
   @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No such task, or not yours.' })

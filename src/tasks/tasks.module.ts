@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { SessionsModule } from '../sessions/sessions.module';
 import { IdempotencyKey } from './idempotency-key.entity';
 import { IdempotencyService } from './idempotency.service';
 import { Task } from './task.entity';
@@ -9,7 +8,7 @@ import { TasksRepository } from './tasks.repository';
 import { TasksService } from './tasks.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Task, IdempotencyKey]), SessionsModule],
+  imports: [TypeOrmModule.forFeature([Task, IdempotencyKey])],
   controllers: [TasksController],
   providers: [TasksService, TasksRepository, IdempotencyService],
 })

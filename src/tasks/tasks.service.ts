@@ -1,9 +1,7 @@
 import { BadRequestException, Injectable, NotFoundException, PreconditionFailedException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { v7 as uuidv7 } from 'uuid';
-import type { AuthUser } from '../auth/auth-user';
-import { confirmSession } from '../auth/session-in-query';
-import { SessionsService } from '../sessions/sessions.service';
+import type { AuthUser } from '../common/auth-user';
 import type { AppConfig } from '../config/configuration';
 import type { CreateTaskDto } from './dto/create-task.dto';
 import type { ListTasksQueryDto } from './dto/list-tasks-query.dto';
@@ -23,15 +21,13 @@ export class TasksService {
   constructor(
     private readonly tasks: TasksRepository,
     private readonly idempotency: IdempotencyService,
-    private readonly sessions: SessionsService,
     config: ConfigService<AppConfig, true>,
   ) {
     this.cursors = new TaskCursorCodec(config.get('auth', { infer: true }).jwtSecret);
   }
 
   async create(user: AuthUser, task: CreateTaskDto): Promise<TaskDto> {
-    // An INSERT … SELECT for a live session always returns the new row.
-    return confirmSession(user, await this.tasks.insert(user, uuidv7(), task))!;
+    return this.tasks.insert(user.id, uuidv7(), task);
   }
 
   /** A create under an Idempotency-Key: the first response, replayed to every retry of the same body. */
@@ -41,9 +37,6 @@ export class TasksService {
     rawBody: unknown,
     task: CreateTaskDto,
   ): Promise<IdempotentResult<TaskDto>> {
-    // The key's claim and the insert share a transaction of their own, so the session is checked first.
-    const active = await this.sessions.isActive(user.sessionId, user.id);
-    confirmSession(user, { active, result: undefined });
     const result = await this.idempotency.run<TaskDto>(user.id, key, rawBody, async (manager) => ({
       status: 201,
       body: await this.tasks.insertWith(manager, uuidv7(), user.id, task),
@@ -61,39 +54,33 @@ export class TasksService {
     if (after && after.sort !== sort)
       throw new BadRequestException(`cursor belongs to sort=${after.sort}, not sort=${sort}`);
 
-    const { tasks, next } = confirmSession(
-      user,
-      await this.tasks.list(user, {
-        filter: { completed, priority, dueBefore, dueAfter, q },
-        sort: sortSpec(sort),
-        after,
-        limit,
-      }),
-    );
+    const { tasks, next } = await this.tasks.list(user.id, {
+      filter: { completed, priority, dueBefore, dueAfter, q },
+      sort: sortSpec(sort),
+      after,
+      limit,
+    });
     return { items: tasks, nextCursor: next ? this.cursors.encode({ sort, ...next }) : null };
   }
 
   async stats(user: AuthUser): Promise<TaskStatsDto> {
-    return confirmSession(user, await this.tasks.stats(user));
+    return this.tasks.stats(user.id);
   }
 
   async findOne(user: AuthUser, id: string): Promise<TaskDto> {
-    return confirmSession(user, await this.tasks.findOne(user, id)) ?? notFound(id);
+    return (await this.tasks.findOne(user.id, id)) ?? notFound(id);
   }
 
   async update(user: AuthUser, id: string, changes: UpdateTaskDto, versions?: number[]): Promise<TaskDto> {
-    const task = confirmSession(user, await this.tasks.update(user, id, changes, versions));
-    return task ?? this.explainMiss(user.id, id, versions);
+    return (await this.tasks.update(user.id, id, changes, versions)) ?? this.explainMiss(user.id, id, versions);
   }
 
   async toggle(user: AuthUser, id: string, versions?: number[]): Promise<TaskDto> {
-    const task = confirmSession(user, await this.tasks.toggle(user, id, versions));
-    return task ?? this.explainMiss(user.id, id, versions);
+    return (await this.tasks.toggle(user.id, id, versions)) ?? this.explainMiss(user.id, id, versions);
   }
 
   async remove(user: AuthUser, id: string, versions?: number[]): Promise<void> {
-    if (!confirmSession(user, await this.tasks.delete(user, id, versions)))
-      await this.explainMiss(user.id, id, versions);
+    if (!(await this.tasks.delete(user.id, id, versions))) await this.explainMiss(user.id, id, versions);
   }
 
   /** A conditional write touched nothing: the task is gone (404) or has moved on (412). */
