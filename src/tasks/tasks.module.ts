@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IdempotencyKey } from './idempotency-key.entity';
+import { IdempotencyKeysRepository } from './idempotency-keys.repository';
 import { IdempotencyService } from './idempotency.service';
 import { Task } from './task.entity';
 import { TasksController } from './tasks.controller';
@@ -10,6 +11,6 @@ import { TasksService } from './tasks.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Task, IdempotencyKey])],
   controllers: [TasksController],
-  providers: [TasksService, TasksRepository, IdempotencyService],
+  providers: [TasksService, TasksRepository, IdempotencyService, IdempotencyKeysRepository],
 })
 export class TasksModule {}
