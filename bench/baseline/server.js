@@ -57,7 +57,7 @@ class HttpError extends Error {
   }
 }
 
-// HS256 only, our issuer and audience, unexpired: what passport-jwt checks in src/auth/jwt.strategy.ts.
+// HS256 only, our issuer and audience, unexpired: what JwtAuthGuard accepts (verifyOptions in src/auth/auth.module.ts).
 function verifyJwt(header) {
   const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
   if (!token) throw new HttpError(401, 'A bearer access token is required');

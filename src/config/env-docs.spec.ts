@@ -8,7 +8,7 @@ const variables = [...Object.keys(new EnvironmentVariables()), ...OPTIONAL];
 
 describe('configuration documentation', () => {
   const example = readFileSync(join(ROOT, '.env.example'), 'utf8');
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const reference = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8');
 
   it.each(variables)('.env.example sets %s to its default', (name) => {
     const line = example.split('\n').find((entry) => entry.startsWith(`${name}=`));
@@ -18,8 +18,8 @@ describe('configuration documentation', () => {
     expect(value).toBe(fallback === undefined ? '' : String(fallback));
   });
 
-  it.each(variables)('README.md documents %s', (name) => {
-    expect(readme).toContain(`\`${name}\``);
+  it.each(variables)('docs/configuration.md documents %s', (name) => {
+    expect(reference).toContain(`\`${name}\``);
   });
 
   it('documents nothing the service does not read', () => {

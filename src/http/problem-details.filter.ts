@@ -36,9 +36,10 @@ const INTERNAL_ERROR: Problem = {
 const CLIENT_ABORTED: Problem = { status: 400, detail: 'The request was aborted before its body arrived' };
 
 /**
- * The one place errors become responses: every non-2xx answer, from validation, guards, Fastify or the
- * database, leaves here as RFC 9457 problem+json with the request id. Internals (stacks, SQL, driver
- * messages) are logged, never sent.
+ * Where every exception raised while a request is handled (validation, guards, services, Fastify's body
+ * parser, the database) becomes RFC 9457 problem+json with the request id; the answers made outside Nest
+ * (framework-errors.ts, shutdown, the metrics listener) use the same builder. Internals (stacks, SQL,
+ * driver messages) are logged, never sent.
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {

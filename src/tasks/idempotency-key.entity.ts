@@ -22,7 +22,7 @@ export class IdempotencyKey {
   @Column({ type: 'varchar', length: 11 })
   status: 'in_progress' | 'completed';
 
-  /** `{status, headers, body}` of the first response, once it completed. */
+  /** `{status, body}` of the first response, once it completed. */
   @Column({ type: 'jsonb', nullable: true })
   response: unknown;
 
