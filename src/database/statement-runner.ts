@@ -76,11 +76,12 @@ export class StatementRunner {
       client.release();
       return { rows: result.rows, rowCount: result.rowCount ?? 0 };
     } catch (error) {
-      // An error discards the connection when its prepared statements are stale, or when its backend
-      // reported FATAL (terminated, shutting down) and is about to close its socket: released as healthy
-      // it would fail the next request too. A constraint violation leaves the connection healthy.
-      const fatal = error instanceof DatabaseError && error.severity === 'FATAL';
-      client.release(fatal || isStalePlan(error) ? (error as Error) : undefined);
+      // The connection is discarded when it broke (an error that is not PostgreSQL's: terminated, reset,
+      // a client-side timeout), when its backend reported FATAL and is about to close its socket, or when
+      // its prepared statements are stale; released as healthy it would fail the next request too, and
+      // count as progress for readiness (DatabaseProbe). A constraint violation leaves it healthy.
+      const broken = !(error instanceof DatabaseError) || error.severity === 'FATAL' || isStalePlan(error);
+      client.release(broken ? (error as Error) : undefined);
       throw error;
     }
   }
