@@ -1,14 +1,25 @@
-import { Global, Logger, Module } from '@nestjs/common';
+import { type FactoryProvider, Global, Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/configuration';
 import { classifyDatabaseError } from './database-errors';
 import { DatabaseProbe } from './database.probe';
 import { buildDataSourceOptions } from './data-source.options';
-import { guardedPoolProvider } from './guarded-pool';
+import { GuardedPool } from './guarded-pool';
 import { Sql } from './sql';
 
 const RETRY_DELAY_MS = 2_000;
+
+/**
+ * The app's one pool, the one TypeORM opened, as a provider (`constructor(pool: GuardedPool)`). TypeORM
+ * has no accessor for it but its postgres driver's `master`, read here and nowhere else.
+ */
+const guardedPoolProvider: FactoryProvider<GuardedPool> = {
+  provide: GuardedPool,
+  inject: [getDataSourceToken()],
+  useFactory: (dataSource: DataSource) => (dataSource.driver as unknown as { master: GuardedPool }).master,
+};
 
 @Global()
 @Module({

@@ -1,8 +1,4 @@
-import type { FactoryProvider } from '@nestjs/common';
-import { getDataSourceToken } from '@nestjs/typeorm';
 import * as pg from 'pg';
-import type { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 
 /** Raised instead of queueing when too many requests already wait for a connection. */
 export class PoolSaturatedError extends Error {
@@ -45,13 +41,3 @@ export class GuardedPool extends pg.Pool {
 
 /** What TypeORM's postgres driver loads in place of `require('pg')`. */
 export const guardedPg = { ...pg, Pool: GuardedPool };
-
-/**
- * The app's one pool, the one TypeORM opened, as a provider: `constructor(pool: GuardedPool)`. TypeORM
- * has no accessor for it but the postgres driver's `master`, read here and nowhere else.
- */
-export const guardedPoolProvider: FactoryProvider<GuardedPool> = {
-  provide: GuardedPool,
-  inject: [getDataSourceToken()],
-  useFactory: (dataSource: DataSource) => (dataSource.driver as PostgresDriver).master as GuardedPool,
-};
