@@ -387,7 +387,8 @@ describe('auth', () => {
       expect(after).toHaveLength(1);
       expect(after[0].id).toBe(before.id);
       expect(after[0].revoked_at).toBeNull();
-      expect(after[0].refresh_token_hash.equals(before.refresh_token_hash)).toBe(false);
+      const generation = await t.db.pool.query('SELECT refresh_generation FROM sessions WHERE id = $1', [before.id]);
+      expect(generation.rows).toEqual([{ refresh_generation: 1 }]);
       expect(after[0].last_used_at.getTime()).toBeGreaterThanOrEqual(before.last_used_at.getTime());
       expect(Object.values(claimsOf(res.body.accessToken))).toContain(before.id);
       expect((await me(res.body.accessToken)).status).toBe(200);
@@ -632,7 +633,7 @@ describe('auth', () => {
   });
 
   describe('secrets at rest and in logs', () => {
-    it('stores the password only as an argon2id hash and the refresh token only as a 32-byte hash', async () => {
+    it('stores the password only as an argon2id hash, and nothing from which a refresh token could be rebuilt', async () => {
       const password = `pw-${randomUUID()}`;
       const ada = await registerUser(t.api, { password });
 
@@ -644,25 +645,23 @@ describe('auth', () => {
       expect(rows[0].password_hash).not.toContain(password);
       expect(rows[0].password_hash).not.toContain(Buffer.from(password).toString('base64').replace(/=+$/, ''));
 
-      const [session] = await sessionsOf(t.db.pool, ada.user.id);
-      const hash = session.refresh_token_hash;
-      expect(hash).toHaveLength(32);
-      for (const encoded of [
-        hash.toString('hex'),
-        hash.toString('base64url'),
-        hash.toString('base64').replace(/=+$/, ''),
-      ]) {
-        expect(ada.refreshToken).not.toContain(encoded);
-      }
-      for (const part of [ada.refreshToken, ...ada.refreshToken.split(/[.\-_:]/)]) {
-        expect(Buffer.from(part, 'base64url').equals(hash)).toBe(false);
-        expect(Buffer.from(part).equals(hash)).toBe(false);
-      }
-      const { rows: raw } = await t.db.pool.query<{ row: string }>(
-        'SELECT s::text AS row FROM sessions s WHERE user_id = $1',
+      // The row keeps the generation and the key's nonce; the MAC needs the server secret as well.
+      const mac = Buffer.from(ada.refreshToken.split('.').pop()!, 'base64url');
+      const { rows: raw } = await t.db.pool.query<{ row: string; hash: Buffer | null; nonce: Buffer }>(
+        'SELECT s::text AS row, refresh_token_hash AS hash, refresh_key_nonce AS nonce FROM sessions s WHERE user_id = $1',
         [ada.user.id],
       );
-      expect(raw[0].row).not.toContain(ada.refreshToken.split('.').pop());
+      expect(raw[0].hash).toBeNull();
+      expect(raw[0].nonce).toHaveLength(16);
+      for (const encoded of [
+        mac.toString('hex'),
+        mac.toString('base64url'),
+        mac.toString('base64').replace(/=+$/, ''),
+      ]) {
+        expect(raw[0].row).not.toContain(encoded);
+      }
+      expect(ada.refreshToken).not.toContain(raw[0].nonce.toString('hex'));
+      expect(ada.refreshToken).not.toContain(raw[0].nonce.toString('base64url'));
     });
 
     it('never returns the password or its hash', async () => {

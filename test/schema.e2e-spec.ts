@@ -16,6 +16,7 @@ const MIGRATIONS = [
   'SessionRotatedTokens1795420000002',
   'UserScopedSearchIndex1795420000003',
   'BucketedSearchIndex1795420000004',
+  'SessionGenerations1795420000005',
 ];
 const TABLES = ['idempotency_keys', 'sessions', 'tasks', 'users'];
 
@@ -114,7 +115,7 @@ describe('the migrated schema', () => {
       expect(await columns('sessions')).toEqual([
         col('id', 'uuid'),
         col('user_id', 'uuid'),
-        col('refresh_token_hash', 'bytea'),
+        col('refresh_token_hash', 'bytea', true),
         col('expires_at', 'timestamptz'),
         col('revoked_at', 'timestamptz', true),
         col('created_at', 'timestamptz', false, null, 'now()'),
@@ -122,6 +123,9 @@ describe('the migrated schema', () => {
         col('user_agent', 'varchar', true, 512),
         col('ip', 'inet', true),
         col('rotated_token_hashes', '_bytea', false, null, "'{}'::bytea[]"),
+        col('refresh_generation', 'int4', false, null, '0'),
+        col('refresh_key_nonce', 'bytea', true),
+        col('authenticated_at', 'timestamptz', false, null, 'now()'),
       ]);
     });
 

@@ -10,7 +10,7 @@ import {
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import { ProblemDetailsDto, ValidationProblemDto } from '../http/problem-details';
-import type { ClientInfo } from '../sessions/sessions.service';
+import type { ClientInfo } from '../sessions/refresh-token.service';
 import { AuthThrottlerGuard } from './auth-throttler.guard';
 import { onlyThrottlers } from './auth-throttling';
 import type { AuthUser } from '../common/auth-user';
@@ -56,7 +56,9 @@ export class AuthController {
   @SkipThrottle(onlyThrottlers('refresh-ip'))
   @ApiUnauthorizedResponse({
     type: ProblemDetailsDto,
-    description: 'Unknown, expired or revoked; reusing a rotated token also revokes its session.',
+    description:
+      'Unknown, expired, revoked or past the absolute session lifetime; presenting any older token of a session ' +
+      'also revokes that session.',
   })
   refresh(@Body() { refreshToken }: RefreshDto, @Req() request: FastifyRequest): Promise<AuthResponseDto> {
     return this.auth.refresh(refreshToken, clientOf(request));

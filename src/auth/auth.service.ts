@@ -1,5 +1,6 @@
 import { Injectable, UnauthorizedException } from '@nestjs/common';
-import { SessionsService, type ClientInfo, type IssuedSession } from '../sessions/sessions.service';
+import { RefreshTokenService, type ClientInfo, type IssuedSession } from '../sessions/refresh-token.service';
+import { SessionsService } from '../sessions/sessions.service';
 import { UserDto } from '../users/dto/user.dto';
 import { PasswordService } from '../users/password.service';
 import { UsersService } from '../users/users.service';
@@ -19,13 +20,14 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
+    private readonly refreshTokens: RefreshTokenService,
     private readonly tokens: TokenService,
     private readonly failures: LoginFailures,
   ) {}
 
   async register({ email, password, name }: RegisterDto, client: ClientInfo): Promise<AuthResponseDto> {
     const user = await this.users.create(email, name, password);
-    return this.respond(user, await this.sessions.create(user.id, client));
+    return this.respond(user, await this.refreshTokens.open(user.id, client));
   }
 
   async login({ email, password }: LoginDto, client: ClientInfo): Promise<AuthResponseDto> {
@@ -40,11 +42,11 @@ export class AuthService {
     this.failures.reset(email);
     if (this.passwords.needsRehash(user.passwordHash)) await this.users.rehashPassword(user.id, password);
     await this.sessions.purgeDead(user.id);
-    return this.respond(UserDto.from(user), await this.sessions.create(user.id, client));
+    return this.respond(UserDto.from(user), await this.refreshTokens.open(user.id, client));
   }
 
   async refresh(refreshToken: string, client: ClientInfo): Promise<AuthResponseDto> {
-    const session = await this.sessions.rotate(refreshToken, client);
+    const session = await this.refreshTokens.rotate(refreshToken, client);
     return this.respond(await this.users.findOne(session.userId), session);
   }
 
@@ -55,7 +57,7 @@ export class AuthService {
   private async respond(user: UserDto, session: IssuedSession): Promise<AuthResponseDto> {
     return {
       user,
-      accessToken: await this.tokens.accessToken(user.id, session.sessionId),
+      accessToken: await this.tokens.accessToken(user.id, session.sessionId, session.authenticatedAt),
       refreshToken: session.refreshToken,
       tokenType: 'Bearer',
       expiresIn: this.tokens.expiresIn,

@@ -48,10 +48,14 @@ export class JwtAuthGuard implements CanActivate {
       const expired = (error as { name?: string }).name === 'TokenExpiredError';
       throw new UnauthorizedException(expired ? 'The access token has expired' : 'The access token is invalid');
     }
-    const { sub, sid } = claims;
+    const { sub, sid, auth_time: authTime } = claims;
     if (typeof sub !== 'string' || typeof sid !== 'string' || !UUID.test(sub) || !UUID.test(sid)) {
       throw new UnauthorizedException('The access token is malformed');
     }
-    return { id: sub, sessionId: sid };
+    // Absent from tokens issued before auth_time existed: they stay valid, but never count as a recent sign-in.
+    if (authTime !== undefined && !Number.isSafeInteger(authTime)) {
+      throw new UnauthorizedException('The access token is malformed');
+    }
+    return { id: sub, sessionId: sid, authTime };
   }
 }

@@ -2,4 +2,6 @@
 export interface AuthUser {
   id: string;
   sessionId: string;
+  /** The token's auth_time: when its session last proved the password (epoch seconds); absent in older tokens. */
+  authTime?: number;
 }

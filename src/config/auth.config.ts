@@ -13,7 +13,12 @@ export interface AuthConfig {
   accessTokenTtlS: number;
   issuer: string;
   audience: string;
+  /** Idle lifetime of a session: each refresh moves its end this far ahead, never past the absolute end. */
   refreshTokenTtlS: number;
+  /** Absolute lifetime of a session, from login. */
+  sessionMaxLifetimeS: number;
+  /** How recent the session's password proof must be for an email change or account deletion. */
+  reauthWindowS: number;
   /** `concurrency` 0: one fewer than the available cores, at least 1. */
   argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number };
   throttle: { loginPerIp: RateLimit; loginPerEmail: RateLimit; registerPerIp: RateLimit; refreshPerIp: RateLimit };
@@ -27,6 +32,8 @@ export function authConfig(env: EnvironmentVariables): AuthConfig {
     issuer: env.JWT_ISSUER,
     audience: env.JWT_AUDIENCE,
     refreshTokenTtlS: env.REFRESH_TOKEN_TTL_S,
+    sessionMaxLifetimeS: env.SESSION_MAX_LIFETIME_S,
+    reauthWindowS: env.REAUTH_WINDOW_S,
     argon2: {
       memoryCost: env.ARGON2_MEMORY_KIB,
       timeCost: env.ARGON2_ITERATIONS,

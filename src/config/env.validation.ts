@@ -151,8 +151,17 @@ export class EnvironmentVariables {
   @MinLength(1)
   JWT_AUDIENCE = 'tasks-api';
 
+  /** Idle lifetime of a session: a refresh moves its end this far ahead. */
   @Int(60, 31_536_000)
   REFRESH_TOKEN_TTL_S = 2_592_000;
+
+  /** Absolute lifetime of a session from login; refreshing never extends it. */
+  @Int(1, 31_536_000)
+  SESSION_MAX_LIFETIME_S = 2_592_000;
+
+  /** Changing the email or deleting the account needs a password proof (login) at most this old. */
+  @Int(1, 86_400)
+  REAUTH_WINDOW_S = 600;
 
   /** argon2id cost; the defaults are OWASP's recommendation (19 MiB, 2 passes, 1 lane). */
   @Int(1024, 1_048_576)

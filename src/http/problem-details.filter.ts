@@ -5,8 +5,9 @@ import { classifyDatabaseError, type DatabaseFailure, sqlState } from '../databa
 import { DatabaseProbe } from '../database/database.probe';
 import { FASTIFY_DETAILS } from './framework-errors';
 import { loggedRequest } from './logger';
-import { sendProblem } from './problem-details';
+import { type ProblemType, sendProblem } from './problem-details';
 import { RateLimitedException } from './rate-limited.exception';
+import { TypedProblemException } from './typed-problem.exception';
 import { ValidationFailedException } from './validation';
 
 interface Problem {
@@ -14,6 +15,7 @@ interface Problem {
   detail: string;
   headers?: Record<string, string>;
   extensions?: Record<string, unknown>;
+  kind?: ProblemType;
 }
 
 const DATABASE_PROBLEMS: Record<DatabaseFailure, Problem> = {
@@ -61,6 +63,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   private toProblem(exception: unknown): Problem {
     if (exception instanceof ValidationFailedException) {
       return { status: 400, detail: exception.message, extensions: { errors: exception.errors } };
+    }
+    if (exception instanceof TypedProblemException) {
+      return { ...fromHttpException(exception), kind: { type: exception.type, title: exception.title } };
     }
     if (exception instanceof RateLimitedException) {
       return { ...fromHttpException(exception), headers: { 'retry-after': String(exception.retryAfterSeconds) } };

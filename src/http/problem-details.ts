@@ -17,11 +17,13 @@ export class FieldErrorDto {
 export class ProblemDetailsDto {
   @ApiProperty({
     example: 'about:blank',
-    description: 'Always about:blank: the status code says what kind of problem it is.',
+    description:
+      'about:blank, where the status code says what kind of problem it is, or a URI naming a problem the ' +
+      'client can act on (e.g. urn:tasks-api:problem:reauthentication-required: sign in again).',
   })
   type: string;
 
-  @ApiProperty({ example: 'Not Found', description: 'The HTTP reason phrase of `status`.' })
+  @ApiProperty({ example: 'Not Found', description: 'The HTTP reason phrase of `status`, or the summary of `type`.' })
   title: string;
 
   @ApiProperty({ example: 404 })
@@ -47,15 +49,26 @@ export class ValidationProblemDto extends ProblemDetailsDto {
 
 export type ProblemDetails = ProblemDetailsDto & { errors?: FieldErrorDto[]; [extension: string]: unknown };
 
-/** The one builder of an RFC 9457 body; `about:blank` types, so `title` is the status' reason phrase. */
+/** A problem's own kind (TypedProblemException); without one, about:blank and the status' reason phrase. */
+export interface ProblemType {
+  type: string;
+  title: string;
+}
+
+/** The one builder of an RFC 9457 body. */
 export function problemBody(
   status: number,
   detail: string,
-  { instance, requestId, extensions }: { instance: string; requestId: string; extensions?: Record<string, unknown> },
+  {
+    instance,
+    requestId,
+    extensions,
+    kind,
+  }: { instance: string; requestId: string; extensions?: Record<string, unknown>; kind?: ProblemType },
 ): ProblemDetails {
   return {
-    type: 'about:blank',
-    title: STATUS_CODES[status] ?? 'Error',
+    type: kind?.type ?? 'about:blank',
+    title: kind?.title ?? STATUS_CODES[status] ?? 'Error',
     status,
     detail,
     instance,
@@ -70,13 +83,14 @@ export function sendProblem(
   reply: FastifyReply,
   status: number,
   detail: string,
-  options: { headers?: Record<string, string>; extensions?: Record<string, unknown> } = {},
+  options: { headers?: Record<string, string>; extensions?: Record<string, unknown>; kind?: ProblemType } = {},
 ): void {
   const requestId = String(request.id);
   const body = problemBody(status, detail, {
     instance: request.url.split('?')[0],
     requestId,
     extensions: options.extensions,
+    kind: options.kind,
   });
   // RFC 6750: a 401 names the scheme the client should authenticate with.
   const challenge = status === 401 ? { 'www-authenticate': 'Bearer' } : {};

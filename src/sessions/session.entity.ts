@@ -1,7 +1,7 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { User } from '../users/user.entity';
 
-/** One login: the refresh token's hash and the state every access token of the session is checked against. */
+/** One login: its refresh-token generation and the state every access token of the session is checked against. */
 @Entity('sessions')
 export class Session {
   @PrimaryColumn('uuid', { primaryKeyConstraintName: 'sessions_pkey' })
@@ -15,13 +15,25 @@ export class Session {
   @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'sessions_user_id_fkey' })
   user?: User;
 
-  /** SHA-256 of the current refresh token's secret part. */
-  @Column({ name: 'refresh_token_hash', type: 'bytea' })
-  refreshTokenHash: Buffer;
+  /** The previous release's refresh token hash; no longer written, dropped in a later release. */
+  @Column({ name: 'refresh_token_hash', type: 'bytea', nullable: true })
+  refreshTokenHash: Buffer | null;
 
-  /** SHA-256 of the last rotated refresh tokens (up to 32), to recognise a stolen one coming back. */
+  /** The previous release's reuse window; no longer written, dropped in a later release. */
   @Column({ name: 'rotated_token_hashes', type: 'bytea', array: true, default: () => "'{}'" })
   rotatedTokenHashes: Buffer[];
+
+  /** The generation of the one refresh token that works now; every rotation adds 1. */
+  @Column({ name: 'refresh_generation', type: 'integer', default: 0 })
+  refreshGeneration: number;
+
+  /** Random; with the server secret it makes the key of this session's refresh-token MACs. */
+  @Column({ name: 'refresh_key_nonce', type: 'bytea', nullable: true })
+  refreshKeyNonce: Buffer | null;
+
+  /** When the session last proved the password (login, password check); access tokens carry it as auth_time. */
+  @Column({ name: 'authenticated_at', type: 'timestamptz', default: () => 'now()' })
+  authenticatedAt: Date;
 
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt: Date;

@@ -10,11 +10,16 @@ import {
 import type { AuthUser } from '../common/auth-user';
 import { CurrentUser } from '../common/current-user.decorator';
 import { ProblemDetailsDto, ValidationProblemDto } from '../http/problem-details';
+import { ReauthenticationProblemDto } from '../sessions/dto/reauthentication-problem.dto';
 import { RequireBody } from '../http/require-body.pipe';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { UpdateUserDto } from './dto/update-user.dto';
 import { UserDto } from './dto/user.dto';
 import { UsersService } from './users.service';
+
+const REAUTHENTICATE =
+  "The access token's auth_time is older than the reauthentication window (REAUTH_WINDOW_S, 10 minutes by " +
+  'default): sign in again with the password, then retry with the new access token.';
 
 @ApiTags('users')
 @ApiBearerAuth()
@@ -29,12 +34,13 @@ export class UsersController {
     return this.users.findOne(user.id);
   }
 
-  /** Changes the name and/or email; at least one field. */
+  /** Changes the name and/or email; at least one field. A new email needs a recent sign-in (`auth_time`). */
   @Patch()
   @ApiBadRequestResponse({ type: ValidationProblemDto })
+  @ApiForbiddenResponse({ type: ReauthenticationProblemDto, description: REAUTHENTICATE })
   @ApiConflictResponse({ type: ProblemDetailsDto, description: 'The email belongs to another account.' })
   update(@CurrentUser() user: AuthUser, @Body(RequireBody) changes: UpdateUserDto): Promise<UserDto> {
-    return this.users.update(user.id, changes);
+    return this.users.update(user, changes);
   }
 
   /** Changes the password; every other session of the user is signed out. */
@@ -43,13 +49,14 @@ export class UsersController {
   @ApiBadRequestResponse({ type: ValidationProblemDto })
   @ApiForbiddenResponse({ type: ProblemDetailsDto, description: 'The current password is wrong.' })
   changePassword(@CurrentUser() user: AuthUser, @Body() body: ChangePasswordDto): Promise<void> {
-    return this.users.changePassword(user.id, user.sessionId, body);
+    return this.users.changePassword(user, body);
   }
 
-  /** Deletes the account with all its tasks and sessions; its tokens stop working at once. */
+  /** Deletes the account with all its tasks and sessions; its tokens stop working at once. Needs a recent sign-in. */
   @Delete()
   @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiForbiddenResponse({ type: ReauthenticationProblemDto, description: REAUTHENTICATE })
   remove(@CurrentUser() user: AuthUser): Promise<void> {
-    return this.users.remove(user.id);
+    return this.users.remove(user);
   }
 }

@@ -3,6 +3,8 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { sqlState } from '../database/database-errors';
 import { v7 as uuidv7 } from 'uuid';
+import type { AuthUser } from '../common/auth-user';
+import { RecentAuthentication } from '../sessions/recent-authentication';
 import { SessionsService } from '../sessions/sessions.service';
 import type { ChangePasswordDto } from './dto/change-password.dto';
 import type { UpdateUserDto } from './dto/update-user.dto';
@@ -18,6 +20,7 @@ export class UsersService {
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
+    private readonly recentAuthentication: RecentAuthentication,
   ) {}
 
   async create(email: string, name: string, password: string): Promise<UserDto> {
@@ -43,15 +46,19 @@ export class UsersService {
     return UserDto.from(user);
   }
 
-  async update(id: string, changes: UpdateUserDto): Promise<UserDto> {
-    await this.users.update({ id }, changes).catch(rethrowEmailTaken);
-    return this.findOne(id);
+  /** A new email needs a recent sign-in (it is what signs in); a new name does not. */
+  async update(caller: AuthUser, changes: UpdateUserDto): Promise<UserDto> {
+    if (changes.email !== undefined) this.recentAuthentication.require(caller);
+    await this.users.update({ id: caller.id }, changes).catch(rethrowEmailTaken);
+    return this.findOne(caller.id);
   }
 
-  /** Changes the password and signs out every other session; the caller's own stays signed in. */
+  /**
+   * Changes the password and signs out every other session; the caller's own stays signed in, and having
+   * just proved the password, its next access tokens count as a recent sign-in.
+   */
   async changePassword(
-    id: string,
-    sessionId: string,
+    { id, sessionId }: AuthUser,
     { currentPassword, newPassword }: ChangePasswordDto,
   ): Promise<void> {
     const user = await this.users.findOneBy({ id });
@@ -60,15 +67,17 @@ export class UsersService {
     }
     await this.users.update({ id }, { passwordHash: await this.passwords.hash(newPassword) });
     await this.sessions.revokeAllExcept(id, sessionId);
+    await this.sessions.renewAuthentication(sessionId);
   }
 
   async rehashPassword(id: string, password: string): Promise<void> {
     await this.users.update({ id }, { passwordHash: await this.passwords.hash(password) });
   }
 
-  /** Deletes the account; its sessions and tasks go with it by ON DELETE CASCADE. */
-  async remove(id: string): Promise<void> {
-    await this.users.delete({ id });
+  /** Deletes the account after a recent sign-in; its sessions and tasks go with it by ON DELETE CASCADE. */
+  async remove(caller: AuthUser): Promise<void> {
+    this.recentAuthentication.require(caller);
+    await this.users.delete({ id: caller.id });
   }
 }
 
