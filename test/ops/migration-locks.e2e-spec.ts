@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { loadConfig } from '../../src/config/configuration';
 import { lockGiveUpBoundMs } from '../../src/database/migration-locks';
@@ -8,6 +6,7 @@ import { runMigrations } from '../../src/database/run-migrations';
 import { startTestApp } from '../support/app';
 import { API, registerUser } from '../support/auth';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { migrationCli } from '../support/migration-cli';
 
 // Bounded lock waits (issue #19): a migration that needs a lock held by a long transaction gives up at
 // lock_timeout, is retried a bounded number of times, then fails naming the blocking session, while the
@@ -15,40 +14,12 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 
 jest.setTimeout(120_000);
 
-const ROOT = join(__dirname, '..', '..');
-const LAST = 'BucketedSearchIndex1795420000004';
+// The migration that builds an index CONCURRENTLY. Later ones are reverted first where a test needs it pending.
+const CONCURRENT = 'BucketedSearchIndex1795420000004';
 const LIMITS = { MIGRATION_LOCK_TIMEOUT_MS: '1000', MIGRATION_LOCK_RETRIES: '2', MIGRATION_LOCK_RETRY_DELAY_MS: '500' };
 const limits = (env: Record<string, string>) => loadConfig({ NODE_ENV: 'test', ...env }).database.migrations;
 
-interface CliRun {
-  code: number | null;
-  output: string;
-  ms: number;
-}
-
-/** The image's migration command (compiled data source, no TypeScript tooling), as the Kubernetes Job runs it. */
-function migrationCli(
-  command: 'migration:run' | 'migration:revert',
-  env: Record<string, string>,
-  onLine: (line: string) => void = () => undefined,
-): Promise<CliRun> {
-  const started = Date.now();
-  const child = spawn(
-    process.execPath,
-    ['node_modules/typeorm/cli.js', command, '-d', 'dist/database/data-source.js'],
-    { cwd: ROOT, env: { PATH: process.env.PATH, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-    chunk.toString().split('\n').forEach(onLine);
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output, ms: Date.now() - started })));
-}
-
-/** A session that keeps a transaction open on tasks, as a long report or a stuck batch job would. */
+/** A session that keeps a transaction open, as a long report or a stuck batch job would. */
 async function holdLock(db: TestDatabase, name: string, statement: string): Promise<Client & { pid: number }> {
   const client = new Client({ connectionString: db.url, application_name: name });
   await client.connect();
@@ -56,6 +27,15 @@ async function holdLock(db: TestDatabase, name: string, statement: string): Prom
   await client.query('BEGIN');
   await client.query(statement);
   return Object.assign(client, { pid: rows[0].pid });
+}
+
+/** A report reading every table (the migrations' own aside): whatever the last migration alters, it waits. */
+async function holdEveryTable(db: TestDatabase, name: string): Promise<Client & { pid: number }> {
+  const { rows } = await db.pool.query<{ tables: string }>(
+    `SELECT string_agg(quote_ident(tablename), ', ') AS tables FROM pg_tables
+      WHERE schemaname = 'public' AND tablename <> 'migrations'`,
+  );
+  return holdLock(db, name, `LOCK TABLE ${rows[0].tables} IN ACCESS SHARE MODE`);
 }
 
 async function applied(db: TestDatabase): Promise<string[]> {
@@ -70,11 +50,12 @@ async function invalidIndexes(db: TestDatabase): Promise<string[]> {
   return rows.map((row) => row.name);
 }
 
-async function revertLast(db: TestDatabase): Promise<void> {
+/** Reverts, without any lock held, until `name` is pending again. */
+async function revertThrough(db: TestDatabase, name: string): Promise<void> {
   const dataSource = MigrationDataSource.create(loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url }).database);
   await dataSource.initialize();
   try {
-    await dataSource.undoLastMigration();
+    while ((await applied(db)).includes(name)) await dataSource.undoLastMigration();
   } finally {
     await dataSource.destroy();
   }
@@ -83,7 +64,8 @@ async function revertLast(db: TestDatabase): Promise<void> {
 describe('a migration that needs a lock a long transaction holds', () => {
   it('gives up within the configured bounds naming the blocker, while the API keeps answering', async () => {
     const t = await startTestApp();
-    const holder = await holdLock(t.db, 'long-report', 'SELECT count(*) FROM tasks');
+    const last = (await applied(t.db)).at(-1);
+    const holder = await holdEveryTable(t.db, 'long-report');
     try {
       const { accessToken } = await registerUser(t.api);
       const latencies: number[] = [];
@@ -117,9 +99,9 @@ describe('a migration that needs a lock a long transaction holds', () => {
       const giveUp = revert.output.split('\n').find((line) => line.includes('gave up'));
       expect(giveUp).toMatch(
         new RegExp(
-          `^MigrationError: Migration ${LAST} \\(down\\) gave up after 3 attempts, each ending at lock_timeout \\(1000 ms\\): ` +
-            `waiting for AccessExclusiveLock on tasks, held by pid ${holder.pid} \\(application_name "long-report", ` +
-            `user postgres, idle in transaction, transaction open \\d+\\.\\d s, holding AccessShareLock on tasks\\)\\. ` +
+          `^MigrationError: Migration ${last} \\(down\\) gave up after 3 attempts, each ending at lock_timeout \\(1000 ms\\): ` +
+            `waiting for AccessExclusiveLock on (\\w+), held by pid ${holder.pid} \\(application_name "long-report", ` +
+            `user postgres, idle in transaction, transaction open \\d+\\.\\d s, holding AccessShareLock on \\1\\)\\. ` +
             'End that transaction or let it finish, then run the migrations again\\.$',
         ),
       );
@@ -130,7 +112,7 @@ describe('a migration that needs a lock a long transaction holds', () => {
       expect([...statuses]).toEqual(expect.arrayContaining([200]));
       expect([...statuses].every((status) => status === 200 || status === 201)).toBe(true);
       expect(worst).toBeLessThan(1_000 + 4_000);
-      expect((await applied(t.db)).at(-1)).toBe(LAST);
+      expect((await applied(t.db)).at(-1)).toBe(last);
     } finally {
       await holder.end();
       await t.close();
@@ -139,18 +121,21 @@ describe('a migration that needs a lock a long transaction holds', () => {
 
   it('retries after a pause and completes once the lock is free', async () => {
     const db = await createTestDatabase();
-    const holder = await holdLock(db, 'short-report', 'SELECT count(*) FROM tasks');
+    const last = (await applied(db)).at(-1);
+    const holder = await holdEveryTable(db, 'short-report');
     try {
       const env = { DATABASE_URL: db.url, ...LIMITS, MIGRATION_LOCK_RETRY_DELAY_MS: '1500' };
       let released: Promise<void> | undefined;
-      const revert = await migrationCli('migration:revert', env, (line) => {
-        if (/retry 1 of 2/.test(line)) released ??= holder.query('COMMIT').then(() => undefined);
+      const revert = await migrationCli('migration:revert', env, {
+        onLine: (line) => {
+          if (/retry 1 of 2/.test(line)) released ??= holder.query('COMMIT').then(() => undefined);
+        },
       });
       await released;
-      expect(revert.output).toMatch(new RegExp(`Migration ${LAST} \\(down\\) hit lock_timeout .* held by pid`));
+      expect(revert.output).toMatch(new RegExp(`Migration ${last} \\(down\\) hit lock_timeout .* held by pid`));
       expect(revert.output).not.toMatch(/gave up/);
       expect(revert.code).toBe(0);
-      expect(await applied(db)).not.toContain(LAST);
+      expect(await applied(db)).not.toContain(last);
     } finally {
       await holder.end();
       await db.drop();
@@ -159,7 +144,8 @@ describe('a migration that needs a lock a long transaction holds', () => {
 
   it('drops the INVALID index a timed-out CREATE INDEX CONCURRENTLY left, before the next attempt', async () => {
     const db = await createTestDatabase();
-    await revertLast(db);
+    const all = await applied(db);
+    await revertThrough(db, CONCURRENT);
     const holder = await holdLock(db, 'bulk-import', 'LOCK TABLE tasks IN ROW EXCLUSIVE MODE');
     try {
       const env = { DATABASE_URL: db.url, ...LIMITS, MIGRATION_LOCK_RETRIES: '1' };
@@ -168,7 +154,7 @@ describe('a migration that needs a lock a long transaction holds', () => {
       console.log(`migration:run behind an open write: exit ${blocked.code}: ${giveUp}`);
       expect(giveUp).toMatch(
         new RegExp(
-          `Migration ${LAST} \\(up\\) gave up after 2 attempts, .*: waiting for the end of older transactions ` +
+          `Migration ${CONCURRENT} \\(up\\) gave up after 2 attempts, .*: waiting for the end of older transactions ` +
             `\\(virtualxid\\), held by pid ${holder.pid} \\(application_name "bulk-import", .*holding RowExclusiveLock on tasks\\)`,
         ),
       );
@@ -182,7 +168,7 @@ describe('a migration that needs a lock a long transaction holds', () => {
       expect(retried.output).toContain('Dropping INVALID index public.tasks_search_bucketed_idx');
       expect(retried.code).toBe(0);
       expect(await invalidIndexes(db)).toEqual([]);
-      expect((await applied(db)).at(-1)).toBe(LAST);
+      expect(await applied(db)).toEqual(all);
       const { rows } = await db.pool.query(`SELECT indexdef FROM pg_indexes WHERE indexname = 'tasks_search_idx'`);
       expect(rows[0].indexdef).toMatch(/tasks_search_document/);
     } finally {
@@ -193,7 +179,7 @@ describe('a migration that needs a lock a long transaction holds', () => {
 
   it('bounds the start-up run on the embedded database (run-migrations.ts) the same way', async () => {
     const db = await createTestDatabase();
-    await revertLast(db);
+    await revertThrough(db, CONCURRENT);
     const holder = await holdLock(db, 'open-session', 'SELECT count(*) FROM tasks');
     try {
       const database = loadConfig({
@@ -212,7 +198,7 @@ describe('a migration that needs a lock a long transaction holds', () => {
 
       const started = Date.now();
       await expect(runMigrations(database)).rejects.toThrow(
-        new RegExp(`^Migration ${LAST} \\(up\\) gave up after 1 attempt, .* held by pid ${holder.pid}`),
+        new RegExp(`^Migration ${CONCURRENT} \\(up\\) gave up after 1 attempt, .* held by pid ${holder.pid}`),
       );
       expect(Date.now() - started).toBeLessThan(15_000);
     } finally {
