@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { startTestApp } from '../support/app';
 import { API } from '../support/auth';
@@ -11,8 +13,16 @@ import { migrationCli } from '../support/migration-cli';
 
 jest.setTimeout(120_000);
 
-async function admin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: adminUrl() });
+/** The SQL docs/migrations.md gives for creating the app role on Neon, for a role and password of the test's. */
+function documentedRoleSql(role: string, password: string): string {
+  const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'migrations.md'), 'utf8');
+  const block = [...doc.matchAll(/```sql\n([\s\S]*?)```/g)].find(([, sql]) => sql.includes('CREATE ROLE tasks_app'));
+  if (!block) throw new Error('docs/migrations.md has no SQL block creating the role tasks_app');
+  return block[1].replaceAll('tasks_app', role).replace("'REPLACE_ME'", `'${password}'`);
+}
+
+async function admin(sql: string, url = adminUrl()): Promise<void> {
+  const client = new Client({ connectionString: url });
   await client.connect();
   try {
     await client.query(sql);
@@ -39,7 +49,8 @@ describe('the app role (DATABASE_APP_ROLE)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase({ migrated: false });
-    await admin(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    // As the owner, on the application's database, as docs/migrations.md says to on Neon.
+    await admin(documentedRoleSql(role, password), db.url);
     const url = new URL(db.url);
     [url.username, url.password] = [role, password];
     appUrl = url.toString();
