@@ -15,7 +15,9 @@ export class InitialSchema1795420000000 implements MigrationInterface {
     await db.query(`
       CREATE TABLE users (
         id uuid NOT NULL,
+        -- squawk-ignore prefer-text-field -- SPEC §2 sets the length; widening it only changes the catalog
         email varchar(254) NOT NULL,
+        -- squawk-ignore prefer-text-field -- SPEC §2 sets the length; widening it only changes the catalog
         name varchar(100) NOT NULL,
         password_hash text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
@@ -37,6 +39,7 @@ export class InitialSchema1795420000000 implements MigrationInterface {
         revoked_at timestamptz,
         created_at timestamptz NOT NULL DEFAULT now(),
         last_used_at timestamptz NOT NULL DEFAULT now(),
+        -- squawk-ignore prefer-text-field -- SPEC §2 sets the length; widening it only changes the catalog
         user_agent varchar(512),
         ip inet,
         CONSTRAINT sessions_pkey PRIMARY KEY (id),
@@ -48,14 +51,17 @@ export class InitialSchema1795420000000 implements MigrationInterface {
       CREATE TABLE tasks (
         id uuid NOT NULL,
         user_id uuid NOT NULL,
+        -- squawk-ignore prefer-text-field -- SPEC §2 sets the length; widening it only changes the catalog
         title varchar(200) NOT NULL,
         description text,
         completed boolean NOT NULL DEFAULT false,
         completed_at timestamptz,
         due_date date,
+        -- squawk-ignore prefer-text-field -- SPEC §2 sets the length; widening it only changes the catalog
         priority varchar(6) NOT NULL DEFAULT 'medium',
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
+        -- squawk-ignore prefer-bigint-over-int -- one task's edit count: 2^31 edits of one task are out of reach
         version integer NOT NULL DEFAULT 1,
         CONSTRAINT tasks_pkey PRIMARY KEY (id),
         CONSTRAINT tasks_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE,

@@ -7,8 +7,10 @@ export class IdempotencyKeys1795420000001 implements MigrationInterface {
     await db.query(`
       CREATE TABLE idempotency_keys (
         user_id uuid NOT NULL,
+        -- squawk-ignore prefer-text-field -- SPEC §3: keys of 1-255 characters; widening it only changes the catalog
         key varchar(255) NOT NULL,
         request_hash bytea NOT NULL,
+        -- squawk-ignore prefer-text-field -- fits 'in_progress', the longest status; the CHECK below lists them
         status varchar(11) NOT NULL,
         response jsonb,
         created_at timestamptz NOT NULL DEFAULT now(),

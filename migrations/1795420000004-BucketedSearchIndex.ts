@@ -48,6 +48,7 @@ export class BucketedSearchIndex1795420000004 implements MigrationInterface {
     // An interrupted earlier run may have left an invalid index behind, or the old one dropped.
     await db.query(`DROP INDEX CONCURRENTLY IF EXISTS tasks_search_bucketed_idx`);
     await db.query(`
+      -- squawk-ignore prefer-robust-stmts -- the DROP above makes a rerun safe; IF NOT EXISTS keeps an INVALID index
       CREATE INDEX CONCURRENTLY tasks_search_bucketed_idx ON tasks
       USING gin (user_id, tasks_search_document(user_id, title, description)) WITH (fastupdate = off)`);
     await db.query(`DROP INDEX CONCURRENTLY IF EXISTS tasks_search_idx`);

@@ -14,6 +14,7 @@ import { parseAllDocuments } from 'yaml';
 import { loadConfig, type AppConfig } from '../src/config/configuration';
 import { type ConfigPurpose, EnvironmentVariables } from '../src/config/env.validation';
 import { resolveConnection } from '../src/database/data-source.options';
+import { lockGiveUpBoundMs } from '../src/database/migration-locks';
 import { inspectImage, type StageResult } from './support/dockerfile-replay';
 import { checkNetworkAccess } from './support/k8s-network';
 
@@ -47,7 +48,8 @@ interface Manifests {
   hpa: HorizontalPodAutoscaler;
   pdb: PodDisruptionBudget;
   configMap: ConfigMap;
-  secret: Secret;
+  /** The example Secrets: the app's (DATABASE_URL, JWT_SECRET) and the migrations' (the owner's URL). */
+  secrets: Secret[];
   networkPolicy: NetworkPolicy;
   kustomization: Kustomization;
 }
@@ -73,6 +75,7 @@ function checkManifests(files: ManifestFile[], image: StageResult): string[] {
     if (found[key]) problems.push(`${file}: a second ${key}; expected exactly one`);
     found[key] = value;
   };
+  found.secrets = [];
   for (const { file, docs } of files) {
     for (const raw of docs) {
       const type = `${String(raw.apiVersion)}/${String(raw.kind)}`;
@@ -82,15 +85,17 @@ function checkManifests(files: ManifestFile[], image: StageResult): string[] {
         else if (!model) problems.push(`${file}: unknown kind ${type}`);
         else {
           model.value.validate();
-          keep(model.key, model.value as never, file);
+          if (model.key === 'secret') found.secrets!.push(model.value);
+          else keep(model.key, model.value as never, file);
         }
       } catch (error) {
         problems.push(`${file}: ${type} fails its schema: ${(error as Error).message}`);
       }
     }
   }
-  const kinds = ['deployment', 'service', 'job', 'hpa', 'pdb', 'configMap', 'secret', 'networkPolicy', 'kustomization'];
+  const kinds = ['deployment', 'service', 'job', 'hpa', 'pdb', 'configMap', 'networkPolicy', 'kustomization'];
   const missing = (kinds as (keyof Manifests)[]).filter((key) => !found[key]).map((key) => `no ${key} in deploy/k8s`);
+  if (found.secrets!.length !== 2) missing.push(`${EXAMPLE_SECRET} needs two Secrets, the app's and the migrations'`);
   if (missing.length > 0 || problems.length > 0) return [...problems, ...missing];
   return checkWiring(found as Manifests, files, image);
 }
@@ -141,10 +146,11 @@ function checkWiring(m: Manifests, files: ManifestFile[], image: StageResult): s
     ...Object.keys(defaults),
     'DATABASE_URL',
     'DATABASE_URL_UNPOOLED',
+    'DATABASE_APP_ROLE',
     'JWT_SECRET',
     'NODE_OPTIONS',
   ]);
-  const secretValues = secretData(m.secret);
+  const secrets = new Map(m.secrets.map((secret) => [secret.metadata?.name ?? '', secretData(secret)]));
   const configValues = m.configMap.data ?? {};
 
   // Kustomization: everything but the example Secret, and the image override reaches both workloads.
@@ -171,7 +177,9 @@ function checkWiring(m: Manifests, files: ManifestFile[], image: StageResult): s
 
   // Variables: every name is one the app reads, every reference resolves, and the app accepts the values.
   for (const key of Object.keys(configValues)) expect(allowed.has(key), `ConfigMap key ${key} is not read by the app`);
-  for (const key of Object.keys(secretValues)) expect(allowed.has(key), `Secret key ${key} is not read by the app`);
+  for (const [name, values] of secrets) {
+    for (const key of Object.keys(values)) expect(allowed.has(key), `Secret ${name} key ${key} is not read by the app`);
+  }
   for (const [workload, container] of [
     ['Deployment', api],
     ['Job', migrate],
@@ -181,7 +189,7 @@ function checkWiring(m: Manifests, files: ManifestFile[], image: StageResult): s
         expect(source.configMapRef.name === m.configMap.metadata?.name, `${workload} envFrom names another ConfigMap`);
       }
       if (source.secretRef) {
-        expect(source.secretRef.name === m.secret.metadata?.name, `${workload} envFrom names another Secret`);
+        expect(secrets.has(source.secretRef.name ?? ''), `${workload} envFrom names an unknown Secret`);
       }
     }
     for (const variable of container.env ?? []) {
@@ -189,7 +197,7 @@ function checkWiring(m: Manifests, files: ManifestFile[], image: StageResult): s
       const secretRef = variable.valueFrom?.secretKeyRef;
       if (secretRef) {
         expect(
-          secretRef.name === m.secret.metadata?.name && secretRef.key in secretValues,
+          secretRef.key in (secrets.get(secretRef.name ?? '') ?? {}),
           `${workload} ${variable.name} refers to a missing Secret key ${secretRef.name}/${secretRef.key}`,
         );
       }
@@ -212,6 +220,20 @@ function checkWiring(m: Manifests, files: ManifestFile[], image: StageResult): s
   );
   expect(fromSecret(migrate, 'DATABASE_URL_UNPOOLED'), 'the Job must take DATABASE_URL_UNPOOLED from the Secret');
 
+  // Two roles, two Secrets: the Job holds the schema owner's credentials, the Deployment the app role's.
+  const secretsOf = (container: IContainer) =>
+    new Set([
+      ...(container.envFrom ?? []).map((source) => source.secretRef?.name),
+      ...(container.env ?? []).map((variable) => variable.valueFrom?.secretKeyRef?.name),
+    ]);
+  const secretOf = (container: IContainer, name: string) =>
+    container.env?.find((variable) => variable.name === name)?.valueFrom?.secretKeyRef?.name;
+  const appSecret = secretOf(api, 'DATABASE_URL');
+  const ownerSecret = secretOf(migrate, 'DATABASE_URL_UNPOOLED');
+  expect(appSecret !== ownerSecret, 'the Job and the Deployment must take their database URLs from separate Secrets');
+  expect(!secretsOf(api).has(ownerSecret), `the Deployment must not read the migrations' Secret ${ownerSecret}`);
+  expect(!secretsOf(migrate).has(appSecret), `the Job must not read the app's Secret ${appSecret}`);
+
   const appConfig = configFor('Deployment', api, 'app');
   const jobConfig = configFor('Job', migrate, 'migrations');
   if (!appConfig || !jobConfig) return problems;
@@ -222,6 +244,12 @@ function checkWiring(m: Manifests, files: ManifestFile[], image: StageResult): s
   tryTo(() => {
     const job = resolveConnection(jobConfig.database, 'migrations');
     expect(job.variable === 'DATABASE_URL_UNPOOLED', 'the Job must connect with DATABASE_URL_UNPOOLED');
+    const appUser = resolveConnection(appConfig.database, 'app').target.user;
+    expect(appUser !== job.target.user, `the app must not connect as the schema owner (${appUser})`);
+    expect(
+      jobConfig.database.appRole === appUser,
+      `the Job's DATABASE_APP_ROLE (${jobConfig.database.appRole}) must be the user of the Deployment's DATABASE_URL (${appUser})`,
+    );
   });
 
   // The port the app listens on (as its own config loader reads it) is the container's, the image's, and
@@ -313,6 +341,11 @@ function checkWiring(m: Manifests, files: ManifestFile[], image: StageResult): s
   );
   const job = m.job.spec;
   expect(job?.backoffLimit === 3, 'the Job needs backoffLimit 3');
+  const giveUpS = lockGiveUpBoundMs(jobConfig.database.migrations) / 1000;
+  expect(
+    (job?.activeDeadlineSeconds ?? 0) > 2 * giveUpS,
+    `the Job's activeDeadlineSeconds (${job?.activeDeadlineSeconds} s) must leave room for a migration's lock retries (${giveUpS} s) and its work`,
+  );
   expect(job?.activeDeadlineSeconds && job.ttlSecondsAfterFinished, 'the Job needs activeDeadlineSeconds and TTL');
   expect(['Never', 'OnFailure'].includes(jobSpec.restartPolicy ?? ''), 'the Job needs restartPolicy Never');
 
@@ -338,9 +371,9 @@ function checkWiring(m: Manifests, files: ManifestFile[], image: StageResult): s
     `the Deployment's NODE_OPTIONS must match the Dockerfile's ENV NODE_OPTIONS (${image.env.NODE_OPTIONS})`,
   );
 
-  // The example Secret: placeholders in the shape Neon gives.
-  const pooled = new URL(secretValues.DATABASE_URL ?? 'x:');
-  const direct = new URL(secretValues.DATABASE_URL_UNPOOLED ?? 'x:');
+  // The example Secrets: placeholders in the shape Neon gives.
+  const pooled = new URL(secrets.get(appSecret ?? '')?.DATABASE_URL ?? 'x:');
+  const direct = new URL(secrets.get(ownerSecret ?? '')?.DATABASE_URL_UNPOOLED ?? 'x:');
   expect(pooled.hostname.includes('-pooler.'), 'the example DATABASE_URL must be the pooled (-pooler) host');
   expect(!direct.hostname.includes('-pooler'), 'the example DATABASE_URL_UNPOOLED must be the direct host');
   for (const url of [pooled, direct]) {
@@ -349,8 +382,10 @@ function checkWiring(m: Manifests, files: ManifestFile[], image: StageResult): s
       'the example URLs need sslmode=verify-full&channel_binding=require',
     );
   }
-  for (const [key, value] of Object.entries(secretValues)) {
-    expect(value.includes('REPLACE_ME'), `the example Secret's ${key} must be an obvious placeholder`);
+  for (const [name, values] of secrets) {
+    for (const [key, value] of Object.entries(values)) {
+      expect(value.includes('REPLACE_ME'), `the example Secret ${name}'s ${key} must be an obvious placeholder`);
+    }
   }
   return problems;
 
@@ -358,12 +393,14 @@ function checkWiring(m: Manifests, files: ManifestFile[], image: StageResult): s
     const values: Record<string, string> = { ...image.env };
     for (const source of container.envFrom ?? []) {
       if (source.configMapRef) Object.assign(values, configValues);
-      if (source.secretRef) Object.assign(values, secretValues);
+      if (source.secretRef) Object.assign(values, secrets.get(source.secretRef.name ?? ''));
     }
     for (const variable of container.env ?? []) {
-      const secretKey = variable.valueFrom?.secretKeyRef?.key;
+      const secretRef = variable.valueFrom?.secretKeyRef;
       const configKey = variable.valueFrom?.configMapKeyRef?.key;
-      const value = variable.value ?? (secretKey ? secretValues[secretKey] : configKey ? configValues[configKey] : '');
+      const value =
+        variable.value ??
+        (secretRef ? secrets.get(secretRef.name ?? '')?.[secretRef.key] : configKey ? configValues[configKey] : '');
       values[variable.name] = value ?? '';
     }
     if (values.JWT_SECRET) values.JWT_SECRET = STAND_IN_JWT_SECRET;
@@ -517,8 +554,39 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     [
       'a Deployment connecting to the direct host',
       'deployment.yaml',
-      (raw) => (apiContainer(raw).env![0].valueFrom!.secretKeyRef!.key = 'DATABASE_URL_UNPOOLED'),
+      (raw) =>
+        (apiContainer(raw).env![0].valueFrom!.secretKeyRef = {
+          name: 'tasks-api-migrations',
+          key: 'DATABASE_URL_UNPOOLED',
+        }),
       /pooled/,
+    ],
+    [
+      "the Deployment reading the migrations' Secret",
+      'deployment.yaml',
+      (raw) => apiContainer(raw).envFrom!.push({ secretRef: { name: 'tasks-api-migrations' } }),
+      /Deployment must not read the migrations' Secret tasks-api-migrations/,
+    ],
+    [
+      'a Job granting another role than the one the app connects as',
+      'migration-job.yaml',
+      (raw) => (jobContainer(raw).env![1].value = 'tasks_reader'),
+      /DATABASE_APP_ROLE \(tasks_reader\) must be the user of the Deployment's DATABASE_URL \(tasks_app\)/,
+    ],
+    [
+      'the app connecting as the schema owner',
+      EXAMPLE_SECRET,
+      (raw) => {
+        const values = (raw as { stringData: Record<string, string> }).stringData;
+        values.DATABASE_URL = values.DATABASE_URL.replace('tasks_app:', 'neondb_owner:');
+      },
+      /must not connect as the schema owner \(neondb_owner\)/,
+    ],
+    [
+      "a Job deadline shorter than a migration's lock retries",
+      'migration-job.yaml',
+      (raw) => ((raw as unknown as IJob).spec!.activeDeadlineSeconds = 60),
+      /activeDeadlineSeconds \(60 s\) must leave room/,
     ],
     [
       'a Service selecting other pods',

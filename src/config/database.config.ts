@@ -20,6 +20,14 @@ export interface TlsPolicy {
   insecure: boolean;
 }
 
+/** How long a migration may wait for locks and run, and how often one that hit the lock timeout is retried. */
+export interface MigrationLimits {
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
+  lockRetries: number;
+  retryDelayMs: number;
+}
+
 export interface DatabaseConfig {
   /** The app's connection. Unset outside production: an embedded PostgreSQL is started instead. */
   url?: string;
@@ -34,6 +42,9 @@ export interface DatabaseConfig {
   preparedStatements: boolean;
   applicationName: string;
   startupRetryMs: number;
+  /** The app's role, granted row access by every migration run (DATABASE_APP_ROLE). */
+  appRole?: string;
+  migrations: MigrationLimits;
   embedded: { port: number; dataDir: string };
 }
 
@@ -57,6 +68,13 @@ export function databaseConfig(env: EnvironmentVariables): DatabaseConfig {
     preparedStatements: env.DB_PREPARED_STATEMENTS,
     applicationName: env.DB_APPLICATION_NAME,
     startupRetryMs: env.DB_STARTUP_RETRY_MS,
+    appRole: env.DATABASE_APP_ROLE,
+    migrations: {
+      lockTimeoutMs: env.MIGRATION_LOCK_TIMEOUT_MS,
+      statementTimeoutMs: env.MIGRATION_STATEMENT_TIMEOUT_MS,
+      lockRetries: env.MIGRATION_LOCK_RETRIES,
+      retryDelayMs: env.MIGRATION_LOCK_RETRY_DELAY_MS,
+    },
     embedded: { port: env.EMBEDDED_PG_PORT, dataDir: env.EMBEDDED_PG_DATA_DIR },
   };
 }

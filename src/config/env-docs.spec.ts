@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { EnvironmentVariables } from './env.validation';
 
 const ROOT = join(__dirname, '..', '..');
-const OPTIONAL = ['DATABASE_URL', 'DATABASE_URL_UNPOOLED', 'JWT_SECRET', 'METRICS_PORT'];
+const OPTIONAL = ['DATABASE_URL', 'DATABASE_URL_UNPOOLED', 'DATABASE_APP_ROLE', 'JWT_SECRET', 'METRICS_PORT'];
 const variables = [...Object.keys(new EnvironmentVariables()), ...OPTIONAL];
 
 describe('configuration documentation', () => {

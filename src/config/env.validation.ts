@@ -123,6 +123,32 @@ export class EnvironmentVariables {
   @Int(0, 3_600_000)
   DB_STARTUP_RETRY_MS = 60_000;
 
+  /**
+   * The role the app connects as (the user in the app's DATABASE_URL). Set, every migration run grants it
+   * row access (no DDL, no TRUNCATE) and pins its timeouts; the migrations themselves run as the owner.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(63)
+  DATABASE_APP_ROLE?: string;
+
+  /** Each migration statement waits this long for a lock, then gives up (and the migration is retried). */
+  @Int(100, 600_000)
+  MIGRATION_LOCK_TIMEOUT_MS = 5_000;
+
+  /** A migration that hit the lock timeout is retried this many times before the run fails. */
+  @Int(0, 100)
+  MIGRATION_LOCK_RETRIES = 5;
+
+  /** The first pause before such a retry; each following one doubles, up to 60 s. */
+  @Int(0, 60_000)
+  MIGRATION_LOCK_RETRY_DELAY_MS = 2_000;
+
+  /** statement_timeout for migration statements (0 = none); CREATE INDEX CONCURRENTLY is exempt. */
+  @Int(0, 86_400_000)
+  MIGRATION_STATEMENT_TIMEOUT_MS = 600_000;
+
   @Int(0, 65535)
   EMBEDDED_PG_PORT = 0;
 

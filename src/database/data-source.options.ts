@@ -57,13 +57,21 @@ export function resolveConnection(db: DatabaseConfig, purpose: ConnectionPurpose
 export function buildDataSourceOptions(db: DatabaseConfig, purpose: ConnectionPurpose = 'app'): DataSourceOptions {
   const { target, pooled } = resolveConnection(db, purpose);
   // Behind PgBouncer in transaction mode nothing session-scoped survives, and timeouts sent as startup
-  // parameters are refused: there they come from the role (see MigrationDataSource.pinRoleTimeouts).
+  // parameters are refused: there they come from the role (see app-role.ts). Migrations always connect
+  // directly, with their own bounds (see MigrationDataSource); as strings, so that node-postgres sends a 0
+  // too (it skips a numeric 0, and a role default would apply instead).
   const timeouts = pooled
     ? {}
-    : {
-        statement_timeout: purpose === 'migrations' ? 0 : db.statementTimeoutMs,
-        idle_in_transaction_session_timeout: db.idleInTransactionTimeoutMs,
-      };
+    : purpose === 'migrations'
+      ? {
+          statement_timeout: String(db.migrations.statementTimeoutMs),
+          lock_timeout: String(db.migrations.lockTimeoutMs),
+          idle_in_transaction_session_timeout: db.idleInTransactionTimeoutMs,
+        }
+      : {
+          statement_timeout: db.statementTimeoutMs,
+          idle_in_transaction_session_timeout: db.idleInTransactionTimeoutMs,
+        };
   return {
     type: 'postgres',
     host: target.host,
@@ -88,7 +96,8 @@ export function buildDataSourceOptions(db: DatabaseConfig, purpose: ConnectionPu
       enableChannelBinding: target.enableChannelBinding,
       // node-postgres alone would fall back to SCRAM without channel binding; libpq's `require` refuses.
       ...(target.requireChannelBinding ? { Client: ChannelBindingClient } : {}),
-      max: purpose === 'migrations' ? 2 : db.pool.max,
+      // Migrations: the advisory lock's session, the migrations' own, and one to see who blocks them.
+      max: purpose === 'migrations' ? 3 : db.pool.max,
       maxWaiting: db.pool.maxWaiting,
       idleTimeoutMillis: db.pool.idleTimeoutMs,
       connectionTimeoutMillis: db.pool.connectTimeoutMs,

@@ -28,12 +28,14 @@ export interface StartOptions {
   db?: TestDatabase;
   /** Resolve once the process has started listening (default) or return at once. */
   waitForListen?: boolean;
+  /** The service to start (default: this checkout's dist/main.js), e.g. the previous release's build. */
+  main?: string;
 }
 
 /** The built service in a child process, listening on a free port, on a database of the test's own. */
 export async function startTestApp(options: StartOptions = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [options.main ?? MAIN], {
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'test',
