@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
-import { startTestApp, type LogLine, type TestApp } from './support/app';
-import { registerUser, type Account } from './support/auth';
-import { expectProblem, waitFor } from './support/http';
+import { startTestApp, type LogLine, type TestApp } from '../../support/app';
+import { registerUser, type Account } from '../../support/auth';
+import { expectProblem, waitFor } from '../../support/http';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

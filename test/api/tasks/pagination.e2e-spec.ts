@@ -1,6 +1,6 @@
-import { SORTS, type Sort } from '../src/tasks/task-sort';
-import { startTestApp, type TestApp } from './support/app';
-import { NO_THROTTLING, bearer, registerTaskUser, type TaskUser } from './support/auth';
+import { SORTS, type Sort } from '../../../src/tasks/task-sort';
+import { startTestApp, type TestApp } from '../../support/app';
+import { NO_THROTTLING, bearer, registerTaskUser, type TaskUser } from '../../support/auth';
 
 const PAGE = 7;
 

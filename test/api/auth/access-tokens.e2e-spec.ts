@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Test } from 'supertest';
-import { startTestApp, TEST_JWT_SECRET, type TestApp } from './support/app';
+import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../../support/app';
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 

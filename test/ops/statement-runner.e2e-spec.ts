@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
-import { statementName, StatementRunner } from '../src/database/statement-runner';
-import { createTestDatabase, type TestDatabase } from './support/database';
+import { statementName, StatementRunner } from '../../src/database/statement-runner';
+import { createTestDatabase, type TestDatabase } from '../support/database';
 
 // The runner behind every task route and the session check (src/database/sql.ts), on a real server. What
 // it does behind a pooler that drops prepared statements is in test/faults/pgbouncer.e2e-spec.ts.

@@ -1,4 +1,4 @@
-import { startTestApp, type TestApp } from './support/app';
+import { startTestApp, type TestApp } from '../../support/app';
 
 describe('health probes', () => {
   let t: TestApp;

@@ -1,7 +1,7 @@
-import { listStatement as pageStatement, statsStatement, type TaskFilter } from '../src/tasks/task-statements';
-import { SORTS, sortSpec, type Sort } from '../src/tasks/task-sort';
-import { startTestApp, type TestApp } from './support/app';
-import { NO_THROTTLING, registerUser, uniqueEmail } from './support/auth';
+import { listStatement as pageStatement, statsStatement, type TaskFilter } from '../../../src/tasks/task-statements';
+import { SORTS, sortSpec, type Sort } from '../../../src/tasks/task-sort';
+import { startTestApp, type TestApp } from '../../support/app';
+import { NO_THROTTLING, registerUser, uniqueEmail } from '../../support/auth';
 
 // The statements are TasksRepository's own (src/tasks/task-statements.ts). "Drift" tests compare them
 // with what the API answers.

@@ -1,7 +1,7 @@
 import type { Response } from 'supertest';
-import { startTestApp, type TestApp } from './support/app';
-import { API, registerUser, type Account } from './support/auth';
-import { expectProblem } from './support/http';
+import { startTestApp, type TestApp } from '../../support/app';
+import { API, registerUser, type Account } from '../../support/auth';
+import { expectProblem } from '../../support/http';
 
 jest.setTimeout(60_000);
 

@@ -2,12 +2,12 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
-import { startTestApp, type TestApp } from './support/app';
-import { createTestDatabase } from './support/database';
-import { expectProblem, waitFor } from './support/http';
+import { startTestApp, type TestApp } from '../support/app';
+import { createTestDatabase } from '../support/database';
+import { expectProblem, waitFor } from '../support/http';
 
 const run = promisify(execFile);
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 
 async function register(t: TestApp, email: string): Promise<string> {
   const res = await t.api.post('/api/v1/auth/register').send({ email, password: 'correct horse battery', name: 'Op' });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
-import { startTestApp, type TestApp } from './support/app';
-import { expectProblem, NO_THROTTLING, bearer, registerTaskUser, type TaskUser } from './support/auth';
+import { startTestApp, type TestApp } from '../../support/app';
+import { expectProblem, NO_THROTTLING, bearer, registerTaskUser, type TaskUser } from '../../support/auth';
 
 type User = TaskUser;
 

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { Response } from 'supertest';
-import { MAX_CURSOR_LENGTH, TaskCursorCodec } from '../src/tasks/task-cursor';
-import { startTestApp, TEST_JWT_SECRET, type TestApp } from './support/app';
-import { expectProblem, NO_THROTTLING, bearer, registerTaskUser, type TaskUser } from './support/auth';
+import { MAX_CURSOR_LENGTH, TaskCursorCodec } from '../../../src/tasks/task-cursor';
+import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../../support/app';
+import { expectProblem, NO_THROTTLING, bearer, registerTaskUser, type TaskUser } from '../../support/auth';
 
 // Titles someone would not want in a proxy's access log; sort=title puts them into the cursor's position.
 const TITLES = [

@@ -10,8 +10,8 @@ import {
   uniqueEmail,
   untilLogged,
   type Account,
-} from './support/auth';
-import { startTestApp, type TestApp } from './support/app';
+} from '../../support/auth';
+import { startTestApp, type TestApp } from '../../support/app';
 
 describe('users', () => {
   let t: TestApp;

@@ -10,9 +10,9 @@ import {
   uniqueEmail,
   untilLogged,
   type Account,
-} from './support/auth';
+} from '../../support/auth';
 import type { Response } from 'supertest';
-import { startTestApp, TEST_JWT_SECRET, type TestApp } from './support/app';
+import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../../support/app';
 
 const PASSWORD = 'correct horse battery staple';
 const USER_AGENT = 'auth-e2e/1.0';

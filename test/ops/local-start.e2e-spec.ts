@@ -4,9 +4,9 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import request from 'supertest';
-import { API, registerUser } from './support/auth';
+import { API, registerUser } from '../support/auth';
 
-const REPO = join(__dirname, '..');
+const REPO = join(__dirname, '..', '..');
 const AS_ROOT = process.getuid?.() === 0;
 
 interface Run {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 // The supported Node.js: package.json's engines, the version CI installs (.node-version) and the image's
 // base (Dockerfile) must agree, and `npm start` on any other Node stops with one line.
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
 const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
 const pinned = read('.node-version').trim();

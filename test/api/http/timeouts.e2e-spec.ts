@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
-import { startTestApp, type TestApp } from './support/app';
-import { registerUser, type Account } from './support/auth';
-import { waitFor } from './support/http';
+import { startTestApp, type TestApp } from '../../support/app';
+import { registerUser, type Account } from '../../support/auth';
+import { waitFor } from '../../support/http';
 
 jest.setTimeout(60_000);
 

@@ -3,13 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { loadConfig } from '../src/config/configuration';
-import { buildDataSourceOptions } from '../src/database/data-source.options';
-import { MigrationDataSource } from '../src/database/migration.data-source';
-import { runMigrations } from '../src/database/run-migrations';
-import { createTestDatabase, type TestDatabase } from './support/database';
+import { loadConfig } from '../../src/config/configuration';
+import { buildDataSourceOptions } from '../../src/database/data-source.options';
+import { MigrationDataSource } from '../../src/database/migration.data-source';
+import { runMigrations } from '../../src/database/run-migrations';
+import { createTestDatabase, type TestDatabase } from '../support/database';
 
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 const MIGRATIONS = [
   'InitialSchema1795420000000',
   'IdempotencyKeys1795420000001',

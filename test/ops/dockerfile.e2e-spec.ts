@@ -6,15 +6,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../src/database/embedded-postgres';
-import { createTestDatabase, type TestDatabase } from './support/database';
-import { execute, imageEnv, replayDockerfile, type ReplayResult, type StageResult } from './support/dockerfile-replay';
+import { freePort } from '../../src/database/embedded-postgres';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { execute, imageEnv, replayDockerfile, type ReplayResult, type StageResult } from '../support/dockerfile-replay';
 
 // The Dockerfile, built without Docker (see support/dockerfile-replay.ts) and run the way Kubernetes runs
 // it: the migration Job's command against an empty database, then the CMD, its probes and a SIGTERM.
 // Set KEEP_DOCKERFILE_REPLAY=1 to keep the stage directories for a look.
 
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 const MIGRATION_COMMAND_LABEL = 'tasks-api.migration-command';
 const BUILD_TIMEOUT_MS = 300_000;
 // The npm that the node:24.22.3 image bundles (Node 24.22.0 upgraded it to 11.19.1). This machine's npm may

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { TEST_JWT_SECRET } from './support/app';
+import { TEST_JWT_SECRET } from '../support/app';
 
-const MAIN = join(__dirname, '..', 'dist', 'main.js');
+const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
 const PASSWORD = 'pw-that-must-never-be-printed';
 
 // jest.config.js sets testTimeout on the e2e project, where Jest ignores it (it reads only the top-level

@@ -11,18 +11,18 @@ import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { parseAllDocuments } from 'yaml';
-import { loadConfig, type AppConfig } from '../src/config/configuration';
-import { type ConfigPurpose, EnvironmentVariables } from '../src/config/env.validation';
-import { resolveConnection } from '../src/database/data-source.options';
-import { inspectImage, type StageResult } from './support/dockerfile-replay';
-import { checkNetworkAccess } from './support/k8s-network';
+import { loadConfig, type AppConfig } from '../../src/config/configuration';
+import { type ConfigPurpose, EnvironmentVariables } from '../../src/config/env.validation';
+import { resolveConnection } from '../../src/database/data-source.options';
+import { inspectImage, type StageResult } from '../support/dockerfile-replay';
+import { checkNetworkAccess } from '../support/k8s-network';
 
 // deploy/k8s against the Kubernetes schemas and against what the app and its image really do: the port it
 // listens on, its probe paths, the variables it reads (validated by the app's own config loader), which URL
 // each workload connects with, label selectors, shutdown timing and the image's migration command. Every
 // check is also run against a broken copy of the manifests, so none of them can pass vacuously.
 
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 const K8S = join(ROOT, 'deploy', 'k8s');
 const MIGRATION_COMMAND_LABEL = 'tasks-api.migration-command';
 const EXAMPLE_SECRET = 'secret.example.yaml';

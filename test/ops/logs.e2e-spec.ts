@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { startTestApp, type LogLine, type TestApp } from './support/app';
-import { registerUser, type Account } from './support/auth';
-import { expectProblem, waitFor } from './support/http';
+import { startTestApp, type LogLine, type TestApp } from '../support/app';
+import { registerUser, type Account } from '../support/auth';
+import { expectProblem, waitFor } from '../support/http';
 
 jest.setTimeout(60_000);
 

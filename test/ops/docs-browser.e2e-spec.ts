@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startTestApp, type TestApp } from './support/app';
-import { registerUser } from './support/auth';
+import { startTestApp, type TestApp } from '../support/app';
+import { registerUser } from '../support/auth';
 
 // Swagger UI under the Content-Security-Policy /docs is served with, in a real headless Chromium (Debian's
 // `chromium` package; .ci/run installs it): what a person does with it must work, and nothing it loads or
