@@ -1,48 +1,89 @@
-import { createHmac } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Test } from 'supertest';
-import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../../support/app';
+import { startTestApp, type TestApp } from '../../support/app';
+import {
+  base64url,
+  claimsOf,
+  expectUnauthorized,
+  NO_THROTTLING,
+  nowS,
+  registerUser,
+  signJwt,
+  type Account,
+  type Claims,
+} from '../../support/auth';
 
-const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const INVALID = 'The access token is invalid';
+const MALFORMED = 'The access token is malformed';
+const REQUIRED = 'A bearer access token is required';
+const ENDED = 'The session has ended; sign in again';
 
-function sign(header: object, claims: object, secret = TEST_JWT_SECRET, algorithm = 'sha256'): string {
-  const unsigned = `${b64(header)}.${b64(claims)}`;
-  return `${unsigned}.${createHmac(algorithm, secret).update(unsigned).digest('base64url')}`;
+/** The claims without `key`. */
+function without(claims: Claims, key: string): Record<string, unknown> {
+  const { [key]: _dropped, ...rest } = claims;
+  return rest;
 }
 
 describe('access tokens', () => {
   let t: TestApp;
   let token: string;
-  let claims: Record<string, unknown>;
+  let claims: Claims;
+  let bob: Account;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ env: NO_THROTTLING });
     const res = await t.api
       .post('/api/v1/auth/register')
       .send({ email: 'tokens@example.com', password: 'correct horse battery', name: 'Tok' });
     expect(res.status).toBe(201);
     token = res.body.accessToken as string;
-    claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
+    claims = claimsOf(token);
+    bob = await registerUser(t.api);
   });
   afterAll(() => t.close());
 
   const list = (bearer: string) => t.api.get('/api/v1/tasks').auth(bearer, { type: 'bearer' });
+  const me = (bearer: string) => t.api.get('/api/v1/users/me').auth(bearer, { type: 'bearer' });
+  /** The genuine token with its header or payload replaced, keeping the original signature. */
+  const resealed = (part: 0 | 1, value: object) =>
+    token
+      .split('.')
+      .map((segment, i) => (i === part ? base64url(value) : segment))
+      .join('.');
 
   it('accepts the HS256 token it issued, and one signed the same way with the same secret', async () => {
     expect((await list(token)).status).toBe(200);
-    expect((await list(sign({ alg: 'HS256', typ: 'JWT' }, claims))).status).toBe(200);
+    expect((await list(signJwt({ ...claims, iat: nowS(), exp: nowS() + 300 }))).status).toBe(200);
   });
 
-  it.each([
-    ['alg none', () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`],
-    ['HS512 with the same secret', () => sign({ alg: 'HS512', typ: 'JWT' }, claims, TEST_JWT_SECRET, 'sha512')],
-    ['another secret', () => sign({ alg: 'HS256', typ: 'JWT' }, claims, 'another-secret-that-is-long-enough-0123')],
-    ['an edited payload', () => `${token.split('.')[0]}.${b64({ ...claims, sub: claims.sid })}.${token.split('.')[2]}`],
-    ['another audience', () => sign({ alg: 'HS256', typ: 'JWT' }, { ...claims, aud: 'someone-else' })],
-  ])('rejects a token with %s', async (_name, forge) => {
-    const res = await list(forge());
-    expect(res.status).toBe(401);
-    expect(res.headers['content-type']).toContain('application/problem+json');
-    expect(res.body.detail).toBe('The access token is invalid');
+  // Each differs from a genuine token in one respect; the session checks (another user's session, an ended
+  // one) are below, on every task route.
+  it.each<[string, () => string, string]>([
+    ['alg none', () => signJwt(claims, { alg: 'none' }), INVALID],
+    ['alg none, keeping the original signature', () => resealed(0, { alg: 'none', typ: 'JWT' }), INVALID],
+    ['an RS256 header over the HS256 signature', () => resealed(0, { alg: 'RS256', typ: 'JWT' }), INVALID],
+    ['HS512 with the same secret', () => signJwt(claims, { alg: 'HS512' }), INVALID],
+    ['another secret', () => signJwt(claims, { secret: 'another-secret-that-is-long-enough-0123' }), INVALID],
+    ['an edited payload under the original signature', () => resealed(1, { ...claims, sub: bob.user.id }), INVALID],
+    ['another audience', () => signJwt({ ...claims, aud: 'someone-else' }), INVALID],
+    ['no audience', () => signJwt(without(claims, 'aud')), INVALID],
+    ['another issuer', () => signJwt({ ...claims, iss: 'someone-else' }), INVALID],
+    ['no issuer', () => signJwt(without(claims, 'iss')), INVALID],
+    ['a not-before in the future', () => signJwt({ ...claims, nbf: nowS() + 3600 }), INVALID],
+    ['garbage', () => 'garbage', INVALID],
+    ['a sub that is not a UUID', () => signJwt({ ...claims, sub: 'admin' }), MALFORMED],
+    ['no sub', () => signJwt(without(claims, 'sub')), MALFORMED],
+    ['no sid', () => signJwt(without(claims, 'sid')), MALFORMED],
+    ["another user's sub with my session", () => signJwt({ ...claims, sub: bob.user.id }), ENDED],
+    ['a session that never existed', () => signJwt({ ...claims, sid: randomUUID() }), ENDED],
+  ])('rejects a token with %s: 401 problem+json with a Bearer challenge', async (_name, forge, detail) => {
+    const forged = forge();
+    const res = await list(forged);
+    expectUnauthorized(res);
+    expect(res.body.detail).toBe(detail);
+    // Neither the token nor whose it might be comes back.
+    expect(res.text).not.toContain(forged);
+    expect(res.text).not.toContain('tokens@example.com');
   });
 
   it('reads the token from "Authorization: Bearer <token>" only (RFC 6750; the scheme in any case)', async () => {
@@ -60,49 +101,48 @@ describe('access tokens', () => {
     ]) {
       const res = await withHeader(header);
       answers[header.replace(token, '<token>')] = [res.status, res.body.detail];
+      if (res.status === 401) expectUnauthorized(res);
     }
-    for (const header of [undefined, `Basic ${Buffer.from('ada:pw').toString('base64')}`, `Token ${token}`, token]) {
+    for (const header of [
+      undefined,
+      `Basic ${Buffer.from('ada:pw').toString('base64')}`,
+      `Token ${token}`,
+      token,
+      `bearer${token}`,
+    ]) {
       const res = await withHeader(header);
       answers[String(header).replace(token, '<token>').slice(0, 20)] = [res.status, res.body.detail];
+      expectUnauthorized(res);
     }
-    const required = 'A bearer access token is required';
     expect(answers).toEqual({
       'Bearer <token>': [200, undefined],
       'bearer <token>': [200, undefined],
       'BEARER  <token>': [200, undefined],
-      'Bearer <token> extra': [401, 'The access token is invalid'],
-      Bearer: [401, required],
-      undefined: [401, required],
-      'Basic YWRhOnB3': [401, required],
-      'Token <token>': [401, required],
-      '<token>': [401, required],
+      'Bearer <token> extra': [401, INVALID],
+      Bearer: [401, REQUIRED],
+      undefined: [401, REQUIRED],
+      'Basic YWRhOnB3': [401, REQUIRED],
+      'Token <token>': [401, REQUIRED],
+      '<token>': [401, REQUIRED],
+      'bearer<token>': [401, REQUIRED],
     });
   });
 
   it('rejects an expired token as expired', async () => {
-    const past = Math.floor(Date.now() / 1000) - 60;
-    const res = await list(sign({ alg: 'HS256', typ: 'JWT' }, { ...claims, iat: past - 900, exp: past }));
-    expect(res.status).toBe(401);
+    const past = nowS() - 60;
+    const res = await list(signJwt({ ...claims, iat: past - 900, exp: past }));
+    expectUnauthorized(res);
     expect(res.body.detail).toBe('The access token has expired');
   });
 
-  it('rejects the token of a session that logged out on the very next request', async () => {
-    const login = await t.api
-      .post('/api/v1/auth/login')
-      .send({ email: 'tokens@example.com', password: 'correct horse battery' });
-    const second = login.body.accessToken as string;
-    expect((await list(second)).status).toBe(200);
-    expect((await t.api.post('/api/v1/auth/logout').auth(second, { type: 'bearer' })).status).toBe(204);
-    const res = await list(second);
-    expect(res.status).toBe(401);
-    expect(res.body.detail).toBe('The session has ended; sign in again');
-    expect((await list(token)).status).toBe(200);
+  it("never lets bob's token act for tokens@ or tokens@'s for bob", async () => {
+    expect((await me(token)).body.email).toBe('tokens@example.com');
+    expect((await me(bob.accessToken)).body.id).toBe(bob.user.id);
   });
 
-  // Every task route checks the session inside its own statement (writes included); every answer must be
-  // the one the guard's separate check gives on the other routes, and an ended session changes nothing.
-  describe('on the routes whose statement checks the session itself', () => {
-    const ENDED = 'The session has ended; sign in again';
+  // The session behind a token is checked on every request: an ended or foreign one gets 401 before any
+  // 400, 404 or 412, reads and writes alike, and changes nothing.
+  describe('on every task route', () => {
     const ABSENT = '0193d6c2-7d4e-7c1a-9f1e-3c2b1a0f9e8d';
     let session: string;
     let taskId: string;
@@ -184,7 +224,7 @@ describe('access tokens', () => {
     ])(
       'answers 401 to every request of a session that was %s, before any 400, 404 or 412, and changes nothing',
       async (_name, end) => {
-        const sid = JSON.parse(Buffer.from(session.split('.')[1], 'base64url').toString()).sid as string;
+        const { sid } = claimsOf(session);
         await end(sid);
         const before = await stored();
         for (const [name, request] of REQUESTS) {
@@ -208,7 +248,7 @@ describe('access tokens', () => {
           });
         }
         expect(await stored()).toEqual(before);
-        // The same answer as a route the guard checks.
+        // The same answer as on the other routes.
         expect((await as(session, t.api.get('/api/v1/users/me'))).body.detail).toBe(ENDED);
       },
     );
@@ -218,9 +258,9 @@ describe('access tokens', () => {
         .post('/api/v1/auth/register')
         .send({ email: `other-${Date.now()}@example.com`, password: 'correct horse battery', name: 'Other' });
       expect(other.status).toBe(201);
-      const mine = JSON.parse(Buffer.from(session.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
-      const theirs = JSON.parse(Buffer.from((other.body.accessToken as string).split('.')[1], 'base64url').toString());
-      const crossed = sign({ alg: 'HS256', typ: 'JWT' }, { ...mine, sid: theirs.sid });
+      const mine = claimsOf(session);
+      const theirs = claimsOf(other.body.accessToken as string);
+      const crossed = signJwt({ ...mine, sid: theirs.sid });
       const before = await stored();
       for (const [name, request] of REQUESTS) {
         expect({ name, status: (await request(crossed)).status }).toEqual({ name, status: 401 });
