@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startTestApp, type LogLine, type TestApp } from '../support/app';
 import { registerUser, type Account } from '../support/auth';
-import { expectProblem, waitFor } from '../support/http';
+import { accessLines, expectProblem, waitFor } from '../support/http';
 
 jest.setTimeout(60_000);
 
@@ -98,5 +98,75 @@ describe('logs carry the route and path, never the query string', () => {
     const [line] = await linesOf(res.headers['x-request-id'], 1);
     expect(line).toEqual(expect.objectContaining({ path: '/api/v1/nothing-here', status: 404 }));
     expectNoQueryInLogs(token);
+  });
+});
+
+// One line per request, with what an operator needs and nothing a client sent in secret.
+describe('access log', () => {
+  let t: TestApp;
+  let alice: Account;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    alice = await registerUser(t.api, { email: 'alice.access-log@example.com' });
+  });
+  afterAll(() => t.close());
+
+  const createTask = () => t.api.post('/api/v1/tasks').auth(alice.accessToken, { type: 'bearer' });
+
+  it('writes exactly one line per request with reqId, method, route template, status and duration', async () => {
+    const task = await createTask().send({ title: 'logged' });
+    expect(task.status).toBe(201);
+    const id = `log-${randomUUID()}`;
+    const res = await t.api
+      .get(`/api/v1/tasks/${task.body.id}`)
+      .auth(alice.accessToken, { type: 'bearer' })
+      .set('x-request-id', id);
+    expect(res.status).toBe(200);
+
+    const lines = await accessLines(t, id);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toEqual(
+      expect.objectContaining({
+        reqId: id,
+        method: 'GET',
+        route: '/api/v1/tasks/:id',
+        status: 200,
+        durationMs: expect.any(Number),
+      }),
+    );
+    expect(lines[0].durationMs as number).toBeGreaterThanOrEqual(0);
+    await t.db.pool.query('DELETE FROM tasks WHERE id = $1', [task.body.id]);
+  });
+
+  it.each([
+    ['a validation error', 'post', '/api/v1/tasks', { title: '' }, 400, '/api/v1/tasks'],
+    ['a body-parser error', 'post', '/api/v1/tasks', '{"broken', 400, '/api/v1/tasks'],
+    ['an unknown route', 'get', '/api/v1/nothing-here', undefined, 404, undefined],
+    ['the docs', 'get', '/docs-json', undefined, 200, '/docs-json'],
+  ] as const)('logs %s once', async (_what, method, path, body, status, route) => {
+    const id = `log-${randomUUID()}`;
+    let req = t.api[method](path).auth(alice.accessToken, { type: 'bearer' }).set('x-request-id', id);
+    if (typeof body === 'string') req = req.set('content-type', 'application/json').send(body);
+    else if (body) req = req.send(body);
+    const res = await req;
+    expect(res.status).toBe(status);
+
+    const lines = await accessLines(t, id);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toEqual(
+      expect.objectContaining({ reqId: id, method: method.toUpperCase(), status, durationMs: expect.any(Number) }),
+    );
+    if (route) expect(lines[0].route).toBe(route);
+  });
+
+  it('never writes the Authorization header value', async () => {
+    const bogus = `Bearer bogus-${randomUUID()}`;
+    const res = await t.api.get('/api/v1/tasks').set('authorization', bogus);
+    expectProblem(res, 401);
+    await accessLines(t, res.headers['x-request-id']);
+    const token = alice.accessToken;
+    expect(t.logs.filter((line) => line.raw.includes(token))).toEqual([]);
+    expect(t.logs.filter((line) => line.raw.includes(bogus.slice(7)))).toEqual([]);
   });
 });

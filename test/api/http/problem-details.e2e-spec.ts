@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
-import { startTestApp, type LogLine, type TestApp } from '../../support/app';
+import { startTestApp, type TestApp } from '../../support/app';
 import { registerUser, type Account } from '../../support/auth';
 import { expectProblem, waitFor } from '../../support/http';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 // jest.config.js sets testTimeout on the e2e project, where Jest ignores it (it reads only the top-level
 // option), so hooks and tests would get 5 s: too little for starting services under a parallel run.
 jest.setTimeout(60_000);
 
+// Bearer-token errors are in test/api/auth/access-tokens.e2e-spec.ts, X-Request-Id in request-id.e2e-spec.ts.
 describe('errors are RFC 9457 problem details', () => {
   let t: TestApp;
   let alice: Account;
@@ -207,76 +206,6 @@ describe('errors are RFC 9457 problem details', () => {
     });
   });
 
-  describe('authentication', () => {
-    it('answers a missing bearer token with 401 and a Bearer challenge', async () => {
-      const res = await t.api.get('/api/v1/tasks');
-      expectProblem(res, 401, '/api/v1/tasks');
-      expect(res.headers['www-authenticate']).toMatch(/^Bearer\b/);
-    });
-
-    it('answers a garbage bearer token with 401 and a Bearer challenge', async () => {
-      const res = await t.api.get('/api/v1/tasks').auth('not-a-jwt', { type: 'bearer' });
-      expectProblem(res, 401, '/api/v1/tasks');
-      expect(res.headers['www-authenticate']).toMatch(/^Bearer\b/);
-      expect(JSON.stringify(res.body)).not.toContain('not-a-jwt');
-    });
-  });
-
-  describe('X-Request-Id', () => {
-    it('echoes a sane caller id in the header, the problem body and the access log', async () => {
-      const id = `client-${randomUUID()}`;
-      const res = await t.api.get('/api/v1/no-such-thing').set('x-request-id', id);
-      expectProblem(res, 404);
-      expect(res.headers['x-request-id']).toBe(id);
-      expect(res.body.requestId).toBe(id);
-      const [line] = await accessLines(id);
-      expect(line).toEqual(expect.objectContaining({ reqId: id, status: 404 }));
-    });
-
-    it('echoes a sane caller id on a 2xx', async () => {
-      const id = 'trace.1234:abcd_EF-9';
-      const res = await t.api.get('/health/live').set('x-request-id', id);
-      expect(res.status).toBe(200);
-      expect(res.headers['x-request-id']).toBe(id);
-    });
-
-    it.each([
-      ['300 characters', 'a'.repeat(300)],
-      ['spaces', 'has spaces in it'],
-      ['markup', '<script>alert(1)</script>'],
-      ['a quote', 'abc"def'],
-    ])('replaces a caller id with %s by a UUID', async (_what, garbage) => {
-      const res = await t.api.get('/api/v1/tasks').set('x-request-id', garbage);
-      expectProblem(res, 401);
-      expect(res.headers['x-request-id']).toMatch(UUID);
-      expect(res.body.requestId).toBe(res.headers['x-request-id']);
-      expect(await accessLines(res.headers['x-request-id'])).toHaveLength(1);
-      expect(t.logs.some((line) => line.raw.includes(garbage))).toBe(false);
-    });
-
-    it('gives distinct ids to requests that send none', async () => {
-      const [a, b] = await Promise.all([t.api.get('/health/live'), t.api.get('/health/live')]);
-      expect(a.status).toBe(200);
-      expect(b.status).toBe(200);
-      expect(a.headers['x-request-id']).toMatch(UUID);
-      expect(b.headers['x-request-id']).toMatch(UUID);
-      expect(a.headers['x-request-id']).not.toBe(b.headers['x-request-id']);
-    });
-
-    it.each([
-      ['get', '/health/live', 200],
-      ['get', '/health/ready', 200],
-      ['get', '/docs', 200],
-      ['get', '/docs-json', 200],
-      ['get', '/api/v1/users/me', 200],
-      ['get', '/api/v1/tasks', 200],
-    ] as const)('is on every response: %s %s', async (method, path, status) => {
-      const res = await t.api[method](path).auth(alice.accessToken, { type: 'bearer' });
-      expect(res.status).toBe(status);
-      expect(res.headers['x-request-id']).toMatch(UUID);
-    });
-  });
-
   describe('internal errors', () => {
     it('answers 500 without a stack trace, SQL or driver message', async () => {
       // A table that vanished under the service is a failure no client can cause or fix: a plain 500.
@@ -307,70 +236,4 @@ describe('errors are RFC 9457 problem details', () => {
       expect(after.status).toBe(200);
     });
   });
-
-  describe('access log', () => {
-    it('writes exactly one line per request with reqId, method, route template, status and duration', async () => {
-      const task = await createTask().send({ title: 'logged' });
-      expect(task.status).toBe(201);
-      const id = `log-${randomUUID()}`;
-      const res = await t.api
-        .get(`/api/v1/tasks/${task.body.id}`)
-        .auth(alice.accessToken, { type: 'bearer' })
-        .set('x-request-id', id);
-      expect(res.status).toBe(200);
-
-      const lines = await accessLines(id);
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toEqual(
-        expect.objectContaining({
-          reqId: id,
-          method: 'GET',
-          route: '/api/v1/tasks/:id',
-          status: 200,
-          durationMs: expect.any(Number),
-        }),
-      );
-      expect(lines[0].durationMs as number).toBeGreaterThanOrEqual(0);
-      await t.db.pool.query('DELETE FROM tasks WHERE id = $1', [task.body.id]);
-    });
-
-    it.each([
-      ['a validation error', 'post', '/api/v1/tasks', { title: '' }, 400, '/api/v1/tasks'],
-      ['a body-parser error', 'post', '/api/v1/tasks', '{"broken', 400, '/api/v1/tasks'],
-      ['an unknown route', 'get', '/api/v1/nothing-here', undefined, 404, undefined],
-      ['the docs', 'get', '/docs-json', undefined, 200, '/docs-json'],
-    ] as const)('logs %s once', async (_what, method, path, body, status, route) => {
-      const id = `log-${randomUUID()}`;
-      let req = t.api[method](path).auth(alice.accessToken, { type: 'bearer' }).set('x-request-id', id);
-      if (typeof body === 'string') req = req.set('content-type', 'application/json').send(body);
-      else if (body) req = req.send(body);
-      const res = await req;
-      expect(res.status).toBe(status);
-
-      const lines = await accessLines(id);
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toEqual(
-        expect.objectContaining({ reqId: id, method: method.toUpperCase(), status, durationMs: expect.any(Number) }),
-      );
-      if (route) expect(lines[0].route).toBe(route);
-    });
-
-    it('never writes the Authorization header value', async () => {
-      const bogus = `Bearer bogus-${randomUUID()}`;
-      const res = await t.api.get('/api/v1/tasks').set('authorization', bogus);
-      expectProblem(res, 401);
-      await accessLines(res.headers['x-request-id']);
-      const token = alice.accessToken;
-      expect(t.logs.filter((line) => line.raw.includes(token))).toEqual([]);
-      expect(t.logs.filter((line) => line.raw.includes(bogus.slice(7)))).toEqual([]);
-    });
-  });
-
-  /** Access-log lines for a request id, waited for, then given a moment for any duplicate to show up. */
-  async function accessLines(id: string): Promise<LogLine[]> {
-    const ofRequest = () => t.logs.filter((line) => line.reqId === id);
-    await waitFor(() => ofRequest().length > 0, 5_000, `the access log line of ${id}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    return ofRequest();
-  }
 });
