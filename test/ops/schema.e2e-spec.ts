@@ -1,47 +1,13 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { loadConfig } from '../../src/config/configuration';
 import { buildDataSourceOptions } from '../../src/database/data-source.options';
-import { MigrationDataSource } from '../../src/database/migration.data-source';
-import { runMigrations } from '../../src/database/run-migrations';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-
-const ROOT = join(__dirname, '..', '..');
-const MIGRATIONS = [
-  'InitialSchema1795420000000',
-  'IdempotencyKeys1795420000001',
-  'SessionRotatedTokens1795420000002',
-  'UserScopedSearchIndex1795420000003',
-  'BucketedSearchIndex1795420000004',
-];
-const TABLES = ['idempotency_keys', 'sessions', 'tasks', 'users'];
+import { appliedMigrations, databaseConfig, MIGRATIONS, publicTables, TABLES } from '../support/migrations';
 
 // jest.config.js sets testTimeout on the e2e project, where Jest ignores it (it reads only the top-level
 // option), so hooks and tests would get 5 s: too little for starting services under a parallel run.
 jest.setTimeout(60_000);
-
-function databaseConfig(url: string) {
-  return loadConfig({ NODE_ENV: 'test', DATABASE_URL: url }).database;
-}
-
-async function appliedMigrations(pool: Pool): Promise<string[]> {
-  const exists = await pool.query(`SELECT to_regclass('public.migrations') IS NOT NULL AS present`);
-  if (!exists.rows[0].present) return [];
-  const { rows } = await pool.query<{ name: string }>('SELECT name FROM migrations ORDER BY id');
-  return rows.map((row) => row.name);
-}
-
-async function publicTables(pool: Pool): Promise<string[]> {
-  const { rows } = await pool.query<{ table_name: string }>(
-    `SELECT table_name FROM information_schema.tables
-      WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> 'migrations'
-      ORDER BY table_name`,
-  );
-  return rows.map((row) => row.table_name);
-}
 
 async function sqlState(pool: Pool, sql: string, params: unknown[] = []): Promise<string | undefined> {
   try {
@@ -371,94 +337,3 @@ async function schemaDiff(url: string): Promise<string[]> {
     await dataSource.destroy();
   }
 }
-
-describe('migrations', () => {
-  let db: TestDatabase;
-
-  beforeEach(async () => {
-    db = await createTestDatabase({ migrated: false });
-  });
-  afterEach(() => db.drop());
-
-  it('run, revert one by one and run again cleanly', async () => {
-    const dataSource = new MigrationDataSource(buildDataSourceOptions(databaseConfig(db.url), 'migrations'));
-    await dataSource.initialize();
-    try {
-      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(MIGRATIONS);
-      expect(await appliedMigrations(db.pool)).toEqual(MIGRATIONS);
-      expect(await publicTables(db.pool)).toEqual(TABLES);
-
-      for (let applied = MIGRATIONS.length - 1; applied >= 0; applied--) {
-        await dataSource.undoLastMigration();
-        expect(await appliedMigrations(db.pool)).toEqual(MIGRATIONS.slice(0, applied));
-        if (applied === 1) expect(await publicTables(db.pool)).toEqual(['sessions', 'tasks', 'users']);
-      }
-      expect(await publicTables(db.pool)).toEqual([]);
-      const functions = await db.pool.query(
-        `SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace ORDER BY proname`,
-      );
-      expect(functions.rows).toEqual([]);
-
-      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(MIGRATIONS);
-      expect(await appliedMigrations(db.pool)).toEqual(MIGRATIONS);
-      expect(await publicTables(db.pool)).toEqual(TABLES);
-      expect(await dataSource.runMigrations()).toEqual([]);
-    } finally {
-      await dataSource.destroy();
-    }
-  });
-
-  it('apply each migration exactly once when two runners start at once', async () => {
-    const config = databaseConfig(db.url);
-    const [first, second] = await Promise.all([runMigrations(config), runMigrations(config)]);
-    expect([first, second].sort((a, b) => b.length - a.length)).toEqual([MIGRATIONS, []]);
-    expect(await appliedMigrations(db.pool)).toEqual(MIGRATIONS);
-    expect(await publicTables(db.pool)).toEqual(TABLES);
-  });
-
-  describe('through the npm scripts', () => {
-    function npm(script: string): Promise<{ code: number; output: string }> {
-      return new Promise((resolve) => {
-        execFile(
-          'npm',
-          ['run', '--silent', script],
-          {
-            cwd: ROOT,
-            env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', DATABASE_URL: db.url },
-            timeout: 120_000,
-          },
-          (error, stdout, stderr) => {
-            const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-            resolve({ code, output: `${stdout}\n${stderr}` });
-          },
-        );
-      });
-    }
-
-    it('show, run, revert and run again', async () => {
-      let result = await npm('migration:show');
-      expect(result).toEqual({ code: 0, output: expect.stringMatching(/\[ \] InitialSchema1795420000000/) });
-      expect(await appliedMigrations(db.pool)).toEqual([]);
-
-      result = await npm('migration:run');
-      expect(result.code).toBe(0);
-      expect(await appliedMigrations(db.pool)).toEqual(MIGRATIONS);
-      expect(await publicTables(db.pool)).toEqual(TABLES);
-
-      result = await npm('migration:show');
-      expect(result).toEqual({
-        code: 0,
-        output: expect.stringMatching(/\[X\] \d+ BucketedSearchIndex1795420000004/),
-      });
-
-      result = await npm('migration:revert');
-      expect(result.code).toBe(0);
-      expect(await appliedMigrations(db.pool)).toEqual(MIGRATIONS.slice(0, -1));
-
-      result = await npm('migration:run');
-      expect(result.code).toBe(0);
-      expect(await appliedMigrations(db.pool)).toEqual(MIGRATIONS);
-      expect(await publicTables(db.pool)).toEqual(TABLES);
-    }, 240_000);
-  });
-});
