@@ -7,9 +7,9 @@
 #   docker run --rm -e DATABASE_URL_UNPOOLED=… -e DATABASE_URL=… tasks-api \
 #     node node_modules/typeorm/cli.js migration:run -d dist/database/data-source.js
 # `npm run migration:run:prod` is the same command through npm (it needs a writable $HOME for npm's logs).
-# test/dockerfile.e2e-spec.ts replays this file without Docker, so keep to the instructions it supports.
+# test/ops/dockerfile.e2e-spec.ts replays this file without Docker, so keep to the instructions it supports.
 
-# Node.js 24 LTS, the version in .node-version (CI runs on the same; test/runtime.e2e-spec.ts keeps them equal).
+# Node.js 24 LTS, the version in .node-version (CI runs on the same; test/ops/runtime.e2e-spec.ts keeps them equal).
 ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 FROM ${NODE_IMAGE} AS deps

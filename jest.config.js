@@ -1,7 +1,9 @@
-// Unit specs sit beside the code (src/**/*.spec.ts) and cover pure logic. E2e specs
-// (test/**/*.e2e-spec.ts) start the built service (`node dist/main.js`, as production runs it) against a
-// real PostgreSQL that test/support/global-setup.ts starts once per run, and drive it over HTTP.
-// (A child process is the honest way to test signals, logs and crashes.)
+// Unit specs sit beside the code (src/**/*.spec.ts): pure logic, and services, guards and filters in a Nest
+// testing module with fakes. E2e specs (test/api/<feature>/, test/ops/) start the built service
+// (`node dist/main.js`, as production runs it) against a real PostgreSQL that test/support/global-setup.ts
+// starts once per run, and drive it over HTTP. (A child process is the honest way to test signals, logs and
+// crashes.) Run Jest through npm (`npm test`, `npm run jest -- <path>`): NestJS is ES modules only, which
+// Jest loads in-process with node --experimental-vm-modules; the services the e2e specs spawn run without it.
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 
 module.exports = {
@@ -13,6 +15,7 @@ module.exports = {
       testEnvironment: 'node',
       rootDir: '.',
       testMatch: ['<rootDir>/src/**/*.spec.ts'],
+      setupFiles: ['<rootDir>/test/support/vm-modules.ts'],
       transform,
     },
     {

@@ -11,7 +11,7 @@ const API_CSP: Directives = { 'default-src': ["'none'"], 'frame-ancestors': ["'n
 
 // Swagger UI loads its bundle, stylesheet and init script from /docs and calls the API on this origin
 // ("Try it out"). @nestjs/swagger's page has two inline <style> blocks and takes no nonce, hence the
-// 'unsafe-inline' for styles only; scripts stay 'self'. test/docs-browser.e2e-spec.ts runs it in Chromium.
+// 'unsafe-inline' for styles only; scripts stay 'self'. test/ops/docs-browser.e2e-spec.ts runs it in Chromium.
 const DOCS_CSP: Directives = {
   ...API_CSP,
   'script-src': ["'self'"],

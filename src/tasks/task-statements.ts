@@ -6,7 +6,7 @@ import type { SortSpec } from './task-sort';
 
 /**
  * The SQL of every route on `tasks`, as pure functions (no Nest, no database): TasksRepository runs it,
- * test/tasks-indexes.e2e-spec.ts and the bench EXPLAIN it, the bench's baseline runs its build. Each
+ * test/api/tasks/indexes.e2e-spec.ts and the bench EXPLAIN it, the bench's baseline runs its build. Each
  * statement is scoped by the owner's id, so another user's task is simply not found.
  */
 

@@ -118,6 +118,70 @@ describe('database down, then back, under steady load', () => {
   });
 });
 
+// Scenario 1b: what the routes scenario 1 does not load answer while the database is down.
+describe('every kind of route while the database is down', () => {
+  let pg: PostgresServer;
+  let db: TestDatabase;
+  let t: TestApp;
+  let token: string;
+
+  beforeAll(async () => {
+    pg = await PostgresServer.start();
+    db = await migratedDatabase(pg);
+    t = await startTestApp({
+      db,
+      env: {
+        ...FAST_APP_ENV,
+        DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
+        HEALTH_DB_TIMEOUT_MS: String(PING_TIMEOUT_MS),
+      },
+    });
+    ({ token } = await registerUser(t.url, 'down@example.com'));
+    expect((await call(t.url, '/api/v1/tasks', { token })).status).toBe(200);
+    await pg.stop();
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+    await pg?.close();
+  });
+
+  it('turns readiness 503 problem+json that says which check failed', async () => {
+    const res = await call(t.url, '/health/ready');
+    expect(res.status).toBe(503);
+    expect(res.contentType).toMatch(/^application\/problem\+json/);
+    const body = res.body as Record<string, Record<string, unknown>> & { detail: string };
+    expect(body.details.database).toEqual(expect.objectContaining({ status: 'down' }));
+    expect(body.error.database).toEqual(expect.objectContaining({ status: 'down' }));
+    expect(body.details.migrations).toEqual(expect.objectContaining({ status: 'down' }));
+    expect(body.details.pool).toEqual(expect.objectContaining({ status: 'up', max: 10 }));
+    expect(body.info).toEqual(expect.any(Object));
+    expect(body.detail).toMatch(/database/);
+  });
+
+  it('answers sign-in, the profile and invalid task requests 503 + Retry-After: no 400 before the session check', async () => {
+    const absent = '0193d6c2-7d4e-7c1a-9f1e-3c2b1a0f9e8d';
+    const login = { email: 'down@example.com', password: 'correct horse battery' };
+    const outcomes = await Promise.all([
+      call(t.url, '/api/v1/auth/login', { method: 'POST', body: login }),
+      call(t.url, '/api/v1/users/me', { token }),
+      call(t.url, '/api/v1/tasks?limit=0', { token }),
+      call(t.url, '/api/v1/tasks/not-a-uuid', { token }),
+      call(t.url, `/api/v1/tasks/${absent}`, { method: 'PATCH', token, body: {} }),
+    ]);
+    console.log(
+      `scenario 1b (every kind of route, database down): ${JSON.stringify(outcomes.map((o) => [o.label, o.status, o.ms]))}`,
+    );
+    for (const outcome of outcomes)
+      expect({ route: outcome.label, retryable: isRetryable503(outcome) }).toEqual({
+        route: outcome.label,
+        retryable: true,
+      });
+    expect(Math.max(...outcomes.map((o) => o.ms))).toBeLessThan(CONNECT_TIMEOUT_MS + 3_000);
+    expect(alive(t)).toBe(true);
+  });
+});
+
 // Scenario 2: the database is not there when the service starts.
 describe('database down at boot', () => {
   let pg: PostgresServer;

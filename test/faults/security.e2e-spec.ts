@@ -1,19 +1,7 @@
-import { createHmac } from 'node:crypto';
 import { connect } from 'node:net';
-import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/app';
+import { startTestApp, type TestApp } from '../support/app';
 import { call, FAST_APP_ENV, registerUser, tally, type Outcome } from '../support/faults';
 import { CONSISTENCY_CHECKS, SQL_INJECTION, violations } from '../support/hostile';
-
-const b64 = (value: unknown) =>
-  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
-function jwt(header: object, claims: object, key: string | null): string {
-  const unsigned = `${b64(header)}.${b64(claims)}`;
-  return key === null
-    ? `${unsigned}.`
-    : `${unsigned}.${createHmac('sha256', key).update(unsigned).digest('base64url')}`;
-}
-const claimsOf = (token: string) =>
-  JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
 
 /** Sends raw bytes and returns the status line and body of the answer. */
 function raw(port: number, request: string): Promise<{ status: number; contentType: string; body: string }> {
@@ -35,7 +23,9 @@ function raw(port: number, request: string): Promise<{ status: number; contentTy
   });
 }
 
-// Scenario 13: injection, forged tokens, oversized input, odd paths and headers.
+// Scenario 13: injection, hostile JSON, odd paths and headers. Forged tokens are in
+// test/api/auth/access-tokens.e2e-spec.ts; the body limit, nesting, prototype keys, malformed JSON and media
+// types each have their precise test in test/api/http/problem-details.e2e-spec.ts.
 describe('security probes', () => {
   let t: TestApp;
   let alice: { token: string; userId: string };
@@ -152,73 +142,16 @@ describe('security probes', () => {
     expect(bobStillBob.status).toBe(200);
   });
 
-  it('rejects forged, tampered and expired tokens with 401 problem+json', async () => {
-    const real = claimsOf(alice.token);
-    const bobClaims = claimsOf(bob.token);
-    const now = Math.floor(Date.now() / 1000);
-    const hs256 = { alg: 'HS256', typ: 'JWT' };
-    const [header, , signature] = alice.token.split('.');
-    const forged: Record<string, string> = {
-      'alg none': jwt({ alg: 'none', typ: 'JWT' }, real, null),
-      'alg none, signature kept': `${b64({ alg: 'none', typ: 'JWT' })}.${b64(real)}.${signature}`,
-      'wrong key': jwt(hs256, real, 'not-the-secret-but-also-long-enough-0123456789'),
-      'swapped sub, original signature': `${header}.${b64({ ...real, sub: bob.userId })}.${signature}`,
-      "swapped sub, re-signed (Alice's session)": jwt(hs256, { ...real, sub: bob.userId }, TEST_JWT_SECRET),
-      "Bob's sub with Alice's sid": jwt(hs256, { ...bobClaims, sid: real.sid }, TEST_JWT_SECRET),
-      expired: jwt(hs256, { ...real, iat: now - 3600, exp: now - 60 }, TEST_JWT_SECRET),
-      'not yet valid': jwt(hs256, { ...real, nbf: now + 3600 }, TEST_JWT_SECRET),
-      'wrong issuer': jwt(hs256, { ...real, iss: 'someone-else' }, TEST_JWT_SECRET),
-      'wrong audience': jwt(hs256, { ...real, aud: 'someone-else' }, TEST_JWT_SECRET),
-      'HS512 with the secret': `${b64({ alg: 'HS512', typ: 'JWT' })}.${b64(real)}.${createHmac(
-        'sha512',
-        TEST_JWT_SECRET,
-      )
-        .update(`${b64({ alg: 'HS512', typ: 'JWT' })}.${b64(real)}`)
-        .digest('base64url')}`,
-      'RS256 header': `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(real)}.${signature}`,
-      'sub not a uuid': jwt(hs256, { ...real, sub: "' OR 1=1 --" }, TEST_JWT_SECRET),
-      'no sid': jwt(hs256, { sub: real.sub, iss: real.iss, aud: real.aud, exp: real.exp }, TEST_JWT_SECRET),
-      garbage: 'a.b.c',
-      empty: '',
-    };
-    const results: Record<string, number> = {};
-    for (const [name, token] of Object.entries(forged)) {
-      const outcome = await probe('/api/v1/users/me', { headers: { authorization: `Bearer ${token}` } });
-      results[name] = outcome.status;
-      expect(outcome.status).toBe(401);
-    }
-    for (const header of ['Basic YWxpY2U6cGFzc3dvcmQ=', `bearer${alice.token}`, 'Bearer', `Token ${alice.token}`]) {
-      results[header.slice(0, 20)] = (await probe('/api/v1/tasks', { headers: { authorization: header } })).status;
-    }
-    // RFC 6750 credentials are exactly "Bearer <token>": trailing junk after a genuine token is refused too.
-    const trailing = await probe('/api/v1/users/me', { headers: { authorization: `Bearer ${alice.token} extra` } });
-    const stillValid = await call(t.url, '/api/v1/users/me', { token: alice.token });
-    console.log(
-      `scenario 13b (forged tokens): ${JSON.stringify(results)}; the genuine token still ${stillValid.status} ` +
-        `(with trailing junk: ${trailing.status})`,
-    );
-    expect(Object.values(results).every((status) => status === 401)).toBe(true);
-    expect(trailing.status).toBe(401);
-    expect((stillValid.body as { id: string }).id).toBe(alice.userId);
-    expect(problems).toEqual([]);
-  });
-
   it('rejects oversized, deeply nested and poisoned JSON', async () => {
     const auth = { token: alice.token };
     const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
     const cases: Record<string, { body: string; expect: number[] }> = {
-      '70 KiB body': { body: JSON.stringify({ title: 'x'.repeat(70 * 1024) }), expect: [413] },
-      '1 MiB body': { body: JSON.stringify({ title: 'x'.repeat(1024 * 1024) }), expect: [413] },
-      'nested 40 deep': { body: `{"title":"x","description":${nested(40)}}`, expect: [400] },
       'nested 5000 deep': { body: nested(5000), expect: [400, 413] },
       '10k-element array': { body: JSON.stringify(Array.from({ length: 10_000 }, () => 1)), expect: [400] },
       '5000 keys': {
         body: JSON.stringify(Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, i]))),
         expect: [400],
       },
-      'a __proto__ key': { body: '{"title":"x","__proto__":{"admin":true}}', expect: [400] },
-      'constructor.prototype': { body: '{"title":"x","constructor":{"prototype":{"admin":true}}}', expect: [400] },
-      'invalid JSON': { body: '{"title": "x",', expect: [400] },
       'JSON with a BOM': { body: '\ufeff{"title":"x"}', expect: [400, 201] },
       'duplicate keys': { body: '{"title":"a","title":"b"}', expect: [201, 400] },
       'number overflow': { body: '{"title":"x","completed":1e999}', expect: [400] },
@@ -253,18 +186,6 @@ describe('security probes', () => {
     const results: Record<string, number> = {};
     for (const path of paths) results[path.slice(0, 40)] = (await probe(path, { token: alice.token })).status;
     const headerCases: Record<string, Parameters<typeof call>[2]> = {
-      'text/plain body': {
-        method: 'POST',
-        token: alice.token,
-        body: '{"title":"x"}',
-        headers: { 'content-type': 'text/plain' },
-      },
-      'form body': {
-        method: 'POST',
-        token: alice.token,
-        body: 'title=x',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      },
       'XML body': {
         method: 'POST',
         token: alice.token,

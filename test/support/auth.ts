@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Response } from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
-import type { TestApp } from './app';
+import { TEST_JWT_SECRET, type TestApp } from './app';
 import { expectProblem } from './http';
 
 export const API = '/api/v1';
@@ -56,6 +56,29 @@ export async function login(api: TestAgent, email: string, password: string): Pr
 }
 
 export { expectProblem } from './http';
+
+export type Claims = Record<string, unknown> & { sub: string; sid: string; iat: number; exp: number };
+
+export function claimsOf(token: string): Claims {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Claims;
+}
+
+export function base64url(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/** A JWT made by hand, so a forged token can differ from a genuine one in exactly one respect. */
+export function signJwt(
+  claims: object,
+  { secret = TEST_JWT_SECRET, alg = 'HS256' }: { secret?: string; alg?: 'HS256' | 'HS512' | 'none' } = {},
+): string {
+  const unsigned = `${base64url({ alg, typ: 'JWT' })}.${base64url(claims)}`;
+  if (alg === 'none') return `${unsigned}.`;
+  const digest = alg === 'HS256' ? 'sha256' : 'sha512';
+  return `${unsigned}.${createHmac(digest, secret).update(unsigned).digest('base64url')}`;
+}
+
+export const nowS = (): number => Math.floor(Date.now() / 1000);
 
 /** A 401 that names the Bearer scheme (RFC 6750). */
 export function expectUnauthorized(res: Response): void {

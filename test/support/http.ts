@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Response } from 'supertest';
+import type { LogLine, TestApp } from './app';
 
 export const PROBLEM_JSON = /^application\/problem\+json(;|$)/;
 
@@ -34,4 +35,12 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Access-log lines of a request id, waited for, then given a moment for any duplicate to show up. */
+export async function accessLines(t: TestApp, id: string): Promise<LogLine[]> {
+  const ofRequest = () => t.logs.filter((line) => line.reqId === id);
+  await waitFor(() => ofRequest().length > 0, 5_000, `the access log line of ${id}`);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return ofRequest();
 }
