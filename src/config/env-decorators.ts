@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 
 // How environment variables are written: text, turned into the value each one validates as.
 
@@ -31,3 +31,12 @@ export const Bool = () =>
 /** A rate limit, `<requests>/<seconds>`. */
 export const Rate = () =>
   Matches(/^\d{1,6}\/\d{1,6}$/, { message: '$property must look like <requests>/<seconds>, e.g. 20/60' });
+/** A string of `min` to `max` characters. */
+export const Text = (min: number, max = Infinity) =>
+  all(IsString(), MinLength(min), ...(Number.isFinite(max) ? [MaxLength(max)] : []));
+/** An optional postgres:// or postgresql:// URL. */
+export const PostgresUrl = () =>
+  all(
+    IsOptional(),
+    Matches(/^postgres(ql)?:\/\/[^\s]+$/, { message: '$property must be a postgres:// or postgresql:// URL' }),
+  );

@@ -1,13 +1,11 @@
 import { plainToInstance } from 'class-transformer';
-import { IsIn, IsOptional, IsString, Matches, MaxLength, MinLength, validateSync } from 'class-validator';
-import { Bool, Int, Rate } from './env-decorators';
+import { IsIn, IsOptional, IsString, MinLength, validateSync } from 'class-validator';
+import { Bool, Int, PostgresUrl, Rate, Text } from './env-decorators';
 
 /** Thrown for an invalid environment; its message is one line that names the variable. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
-
-const POSTGRES_URL = /^postgres(ql)?:\/\/[^\s]+$/;
 
 /**
  * Every environment variable the service reads, with its default. `.env.example` documents the same
@@ -67,12 +65,10 @@ export class EnvironmentVariables {
   @Int(0, 65535)
   METRICS_PORT?: number;
 
-  @IsOptional()
-  @Matches(POSTGRES_URL, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
+  @PostgresUrl()
   DATABASE_URL?: string;
 
-  @IsOptional()
-  @Matches(POSTGRES_URL, { message: 'DATABASE_URL_UNPOOLED must be a postgres:// or postgresql:// URL' })
+  @PostgresUrl()
   DATABASE_URL_UNPOOLED?: string;
 
   /** Production only: TLS without a certificate check unless the URL asks for `verify-ca`/`verify-full`. */
@@ -114,9 +110,7 @@ export class EnvironmentVariables {
   @Bool()
   DB_PREPARED_STATEMENTS = true;
 
-  @IsString()
-  @MinLength(1)
-  @MaxLength(63)
+  @Text(1, 63)
   DB_APPLICATION_NAME = 'tasks-api';
 
   /** How long boot keeps retrying an unreachable database before giving up. */
@@ -128,9 +122,7 @@ export class EnvironmentVariables {
    * row access (no DDL, no TRUNCATE) and pins its timeouts; the migrations themselves run as the owner.
    */
   @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(63)
+  @Text(1, 63)
   DATABASE_APP_ROLE?: string;
 
   /** Each migration statement waits this long for a lock, then gives up (and the migration is retried). */
@@ -169,12 +161,10 @@ export class EnvironmentVariables {
   @Int(30, 86_400)
   JWT_ACCESS_TTL_S = 900;
 
-  @IsString()
-  @MinLength(1)
+  @Text(1)
   JWT_ISSUER = 'tasks-api';
 
-  @IsString()
-  @MinLength(1)
+  @Text(1)
   JWT_AUDIENCE = 'tasks-api';
 
   /** Idle lifetime of a session: a refresh moves its end this far ahead. */
@@ -238,21 +228,17 @@ export function validateEnv(
   if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
     throw new ConfigError('METRICS_PORT must differ from PORT (leave it unset to serve /metrics on PORT)');
   }
-  if (env.NODE_ENV === 'production' && purpose === 'migrations') {
-    if (!env.DATABASE_URL_UNPOOLED && !env.DATABASE_URL) {
-      throw new ConfigError(
-        'DATABASE_URL_UNPOOLED (or DATABASE_URL) is required to run migrations when NODE_ENV=production',
-      );
-    }
-  } else if (env.NODE_ENV === 'production') {
-    if (!env.DATABASE_URL) {
-      throw new ConfigError(
-        'DATABASE_URL is required when NODE_ENV=production (a postgres:// URL; Neon: the pooled one)',
-      );
-    }
-    if (!env.JWT_SECRET) {
-      throw new ConfigError('JWT_SECRET is required when NODE_ENV=production (at least 32 random characters)');
-    }
+  const production = env.NODE_ENV === 'production';
+  if (production && purpose === 'migrations' && !env.DATABASE_URL_UNPOOLED && !env.DATABASE_URL) {
+    throw new ConfigError('DATABASE_URL_UNPOOLED (or DATABASE_URL) is required to run migrations in production');
+  }
+  if (production && purpose === 'app' && !env.DATABASE_URL) {
+    throw new ConfigError(
+      'DATABASE_URL is required when NODE_ENV=production (a postgres:// URL; Neon: the pooled one)',
+    );
+  }
+  if (production && purpose === 'app' && !env.JWT_SECRET) {
+    throw new ConfigError('JWT_SECRET is required when NODE_ENV=production (at least 32 random characters)');
   }
   return env;
 }
