@@ -106,7 +106,7 @@ describe('Dockerfile, replayed without Docker', () => {
     expect(has('migrations')).toBe(false);
     expect(runtime.env.NODE_ENV).toBe('production');
     // V8 would size the heap from the host's memory; k8s-manifests checks the Deployment says the same.
-    expect(runtime.env.NODE_OPTIONS).toMatch(/^--max-old-space-size=\d+$/);
+    expect(runtime.env.NODE_OPTIONS).toMatch(/^--max-old-space-size=\d+ --max-semi-space-size=\d+$/);
     expect(runtime.user).toBe('node');
     expect(runtime.expose).toEqual(['3000']);
     expect(runtime.cmd).toEqual(['node', 'dist/main.js']);
