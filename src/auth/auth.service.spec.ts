@@ -1,4 +1,3 @@
-import { HttpException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { RateLimitedException } from '../http/rate-limited.exception';
 import { RefreshTokenService } from '../sessions/refresh-token.service';
@@ -9,6 +8,7 @@ import { UsersService } from '../users/users.service';
 import { AuthService } from './auth.service';
 import { LoginFailures } from './login-failures';
 import { TokenService } from './token.service';
+import { outcome } from '../../test/support/outcome';
 
 const AT = new Date('2026-01-01T00:00:00.000Z');
 const ADA: User = {
@@ -23,15 +23,6 @@ const PUBLIC_ADA = { id: ADA.id, email: ADA.email, name: ADA.name, createdAt: AT
 const ISSUED = { userId: ADA.id, sessionId: '0193d6c2-7d4e-7c1a-9f1e-000000000001', refreshToken: 'refresh-1' };
 const CLIENT = { userAgent: 'unit/1.0', ip: '127.0.0.1' };
 const INVALID_CREDENTIALS = { status: 401, detail: 'The email or password is incorrect' };
-
-async function outcome(work: Promise<unknown>): Promise<unknown> {
-  try {
-    return await work;
-  } catch (error) {
-    if (!(error instanceof HttpException)) throw error;
-    return { status: error.getStatus(), detail: error.message };
-  }
-}
 
 describe('AuthService', () => {
   let service: AuthService;

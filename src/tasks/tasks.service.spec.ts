@@ -1,4 +1,3 @@
-import { HttpException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import type { AuthUser } from '../common/auth-user';
@@ -9,6 +8,7 @@ import { TaskCursorCodec } from './task-cursor';
 import type { Sort } from './task-sort';
 import { TasksRepository } from './tasks.repository';
 import { TasksService } from './tasks.service';
+import { outcome } from '../../test/support/outcome';
 
 const SECRET = 'unit-test-secret-that-is-long-enough-0123456789';
 const USER: AuthUser = {
@@ -17,16 +17,6 @@ const USER: AuthUser = {
 };
 const TASK_ID = '0193d6c2-7d4e-7c1a-9f1e-0000000000aa';
 const TASK = { id: TASK_ID, title: 'report', version: 4 } as TaskDto;
-
-/** The status and detail an HttpException carries, or the promise's value when it resolves. */
-async function outcome(work: Promise<unknown>): Promise<unknown> {
-  try {
-    return await work;
-  } catch (error) {
-    if (!(error instanceof HttpException)) throw error;
-    return { status: error.getStatus(), detail: error.message };
-  }
-}
 
 describe('TasksService', () => {
   let service: TasksService;

@@ -1,4 +1,3 @@
-import { HttpException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { getRepositoryToken } from '@nestjs/typeorm';
 import { DatabaseError } from 'pg';
@@ -8,6 +7,7 @@ import { SessionsService } from '../sessions/sessions.service';
 import { PasswordService } from './password.service';
 import { User } from './user.entity';
 import { UsersService } from './users.service';
+import { outcome } from '../../test/support/outcome';
 
 const ID = '0193d6c2-7d4e-7c1a-9f1e-3c2b1a0f9e8d';
 const SESSION = '0193d6c2-7d4e-7c1a-9f1e-000000000001';
@@ -24,15 +24,6 @@ const ADA: User = {
 function sqlError(code: string): QueryFailedError {
   const driverError = Object.assign(new DatabaseError('duplicate key value', 0, 'error'), { code });
   return new QueryFailedError('UPDATE users SET email = $1', ['bob@example.com'], driverError);
-}
-
-async function outcome(work: Promise<unknown>): Promise<unknown> {
-  try {
-    return await work;
-  } catch (error) {
-    if (!(error instanceof HttpException)) throw error;
-    return { status: error.getStatus(), detail: error.message };
-  }
 }
 
 describe('UsersService', () => {
