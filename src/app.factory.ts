@@ -8,6 +8,7 @@ import { frameworkErrorHandlers } from './http/framework-errors';
 import { createRootLogger, registerAccessLog } from './http/logger';
 import { sendProblem } from './http/problem-details';
 import { requestId } from './http/request-id';
+import { trustProxyOption } from './http/trust-proxy';
 import { ShutdownState } from './http/shutdown-state';
 import { registerResponseSchemas } from './http/response-schemas';
 import { registerSecurityHeaders, securityHeaderOptions, staticSecurityHeaders } from './http/security-headers';
@@ -36,8 +37,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestId,
     requestIdHeader: false,
-    // A hop count is valid at run time although Fastify's type omits it.
-    trustProxy: config.http.trustProxy as boolean | string,
+    trustProxy: trustProxyOption(config.http.trustProxy),
     logger: false,
     // During shutdown late requests get our problem+json 503 (below), not Fastify's own body.
     return503OnClosing: false,

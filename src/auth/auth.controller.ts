@@ -9,6 +9,7 @@ import {
 } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
+import { isIP } from 'node:net';
 import { ProblemDetailsDto, ValidationProblemDto } from '../http/problem-details';
 import type { ClientInfo } from '../sessions/refresh-token.service';
 import { AuthThrottlerGuard } from './auth-throttler.guard';
@@ -77,5 +78,9 @@ export class AuthController {
 
 function clientOf(request: FastifyRequest): ClientInfo {
   const userAgent = request.headers['user-agent'];
-  return { userAgent: typeof userAgent === 'string' ? userAgent : undefined, ip: request.ip };
+  // A trusted hop can pass on a forged entry that is no address at all; sessions.ip (inet) records none then.
+  return {
+    userAgent: typeof userAgent === 'string' ? userAgent : undefined,
+    ip: isIP(request.ip) ? request.ip : undefined,
+  };
 }

@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { IsIn, IsOptional, IsString, MinLength, validateSync } from 'class-validator';
-import { Bool, Int, PostgresUrl, Rate, Text } from './env-decorators';
+import { Bool, Int, PostgresUrl, Rate, Text, TrustProxy } from './env-decorators';
 
 /** Thrown for an invalid environment; its message is one line that names the variable. */
 export class ConfigError extends Error {
@@ -24,8 +24,8 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
-  /** Express-style `trust proxy`: `false`, `true`, a hop count or a comma list of CIDRs. */
-  @IsString()
+  /** Whom to believe in X-Forwarded-For: `false`, a hop count or addresses/CIDRs; `true` not in production. */
+  @TrustProxy()
   TRUST_PROXY = 'false';
 
   /** After SIGTERM: keep serving this long while readiness says 503, so load balancers stop routing here. */
