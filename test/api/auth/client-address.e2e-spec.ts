@@ -27,10 +27,10 @@ afterAll(async () => {
 });
 
 /** A client at `address` that reaches the app through the proxy. */
-function behindProxy(address: string) {
+function behindProxy(address: string, through = proxy) {
   const agent = clientAt(address);
   clients.push(agent);
-  const api = request(proxy.url);
+  const api = request(through.url);
   return {
     login: (forged?: string) => withForged(api.post(`${API}/auth/login`).agent(agent), forged).send(WRONG),
     post: (path: string, body: object) => api.post(`${API}${path}`).agent(agent).send(body),
@@ -110,10 +110,23 @@ describe('client addresses behind a proxy (TRUST_PROXY=127.0.0.2/32)', () => {
 
 describe('a hop count (TRUST_PROXY=1)', () => {
   let hops: TestApp;
+  let oneHop: ForwardingProxy;
   beforeAll(async () => {
-    hops = await startTestApp({ env: { ...NO_THROTTLING, TRUST_PROXY: '1' } });
+    const limit = `${LOGINS_PER_ADDRESS}/60`;
+    hops = await startTestApp({ env: { ...NO_THROTTLING, TRUST_PROXY: '1', THROTTLE_LOGIN_PER_IP: limit } });
+    oneHop = await ForwardingProxy.start(hops.url);
   });
-  afterAll(() => hops.close());
+  afterAll(async () => {
+    await oneHop.close();
+    await hops.close();
+  });
+
+  it('reaches Fastify as one trusted hop: clients behind the proxy get buckets of their own', async () => {
+    const a = behindProxy('127.0.0.30', oneHop);
+    for (let i = 0; i < LOGINS_PER_ADDRESS; i++) expect((await a.login()).status).toBe(401);
+    expectProblem(await a.login(), 429);
+    expectProblem(await behindProxy('127.0.0.31', oneHop).login(), 401);
+  });
 
   it('believes the last X-Forwarded-For entry from anyone, so a direct client picks its address', async () => {
     const account = await registerUser(hops.api);
