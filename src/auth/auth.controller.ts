@@ -3,6 +3,7 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
+  ApiServiceUnavailableResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
@@ -22,6 +23,7 @@ import { LoginDto } from './dto/login.dto';
 import { RefreshDto } from './dto/refresh.dto';
 import { RegisterDto } from './dto/register.dto';
 import { Public } from '../common/public.decorator';
+import { HASHING_OVERLOADED } from '../users/password.service';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -36,6 +38,7 @@ export class AuthController {
   @Post('register')
   @SkipThrottle(onlyThrottlers('register-ip'))
   @ApiConflictResponse({ type: ProblemDetailsDto, description: 'The email is taken (in any letter case).' })
+  @ApiServiceUnavailableResponse({ type: ProblemDetailsDto, description: HASHING_OVERLOADED })
   register(@Body() body: RegisterDto, @Req() request: FastifyRequest): Promise<AuthResponseDto> {
     return this.auth.register(body, clientOf(request));
   }
@@ -46,6 +49,7 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @SkipThrottle(onlyThrottlers('login-ip'))
   @ApiUnauthorizedResponse({ type: ProblemDetailsDto, description: 'Unknown email or wrong password (one message).' })
+  @ApiServiceUnavailableResponse({ type: ProblemDetailsDto, description: HASHING_OVERLOADED })
   login(@Body() body: LoginDto, @Req() request: FastifyRequest): Promise<AuthResponseDto> {
     return this.auth.login(body, clientOf(request));
   }

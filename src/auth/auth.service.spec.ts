@@ -78,7 +78,7 @@ describe('AuthService', () => {
       passwords.verify.mockResolvedValue(true);
       passwords.needsRehash.mockReturnValue(false);
       expect(await service.login(credentials, CLIENT)).toEqual(signedIn);
-      expect(passwords.verify).toHaveBeenCalledWith(ADA.passwordHash, 'correct horse');
+      expect(passwords.verify).toHaveBeenCalledWith(ADA.passwordHash, 'correct horse', ADA.email);
       expect(failures.reset).toHaveBeenCalledWith(ADA.email);
       expect(sessions.purgeDead).toHaveBeenCalledWith(ADA.id);
       expect(users.rehashPassword).not.toHaveBeenCalled();
@@ -107,7 +107,7 @@ describe('AuthService', () => {
         INVALID_CREDENTIALS,
       );
       // Verifying against nothing costs as much as a real check: the answer time does not tell accounts apart.
-      expect(passwords.verify).toHaveBeenCalledWith(undefined, 'correct horse');
+      expect(passwords.verify).toHaveBeenCalledWith(undefined, 'correct horse', 'nobody@example.com');
       expect(failures.recordFailure).toHaveBeenCalledWith('nobody@example.com');
       expect(refreshTokens.open).not.toHaveBeenCalled();
     });

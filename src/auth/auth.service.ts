@@ -35,7 +35,7 @@ export class AuthService {
     if (retryAfter > 0)
       throw new RateLimitedException(retryAfter, 'Too many failed logins for this account; retry later');
     const user = await this.users.findWithPassword(email);
-    if (!(await this.passwords.verify(user?.passwordHash, password)) || !user) {
+    if (!(await this.passwords.verify(user?.passwordHash, password, email)) || !user) {
       this.failures.recordFailure(email);
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }

@@ -19,8 +19,8 @@ export interface AuthConfig {
   sessionMaxLifetimeS: number;
   /** How recent the session's password proof must be for an email change or account deletion. */
   reauthWindowS: number;
-  /** `concurrency` 0: one fewer than the available cores, at least 1. */
-  argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number };
+  /** `concurrency` 0: one fewer than the available cores, at least 1; `maxWaiting`: hashes queued beyond. */
+  argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number; maxWaiting: number };
   throttle: { loginPerIp: RateLimit; loginPerEmail: RateLimit; registerPerIp: RateLimit; refreshPerIp: RateLimit };
 }
 
@@ -39,6 +39,7 @@ export function authConfig(env: EnvironmentVariables): AuthConfig {
       timeCost: env.ARGON2_ITERATIONS,
       parallelism: env.ARGON2_PARALLELISM,
       concurrency: env.ARGON2_CONCURRENCY,
+      maxWaiting: env.ARGON2_MAX_WAITING,
     },
     throttle: {
       loginPerIp: rate(env.THROTTLE_LOGIN_PER_IP),

@@ -193,6 +193,10 @@ export class EnvironmentVariables {
   @Int(0, 64)
   ARGON2_CONCURRENCY = 0;
 
+  /** Hashes that may wait for one of those; past it a password check answers 503 + Retry-After at once. */
+  @Int(0, 10_000)
+  ARGON2_MAX_WAITING = 64;
+
   /** Rate limits as `<requests>/<seconds>`; `0/…` turns one off. */
   @Rate()
   THROTTLE_LOGIN_PER_IP = '20/60';

@@ -4,12 +4,15 @@ import {
   ApiBearerAuth,
   ApiConflictResponse,
   ApiForbiddenResponse,
+  ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
 import { CurrentUser } from '../common/current-user.decorator';
 import { ProblemDetailsDto, ValidationProblemDto } from '../http/problem-details';
+import { HASHING_BUSY, HASHING_OVERLOADED } from './password.service';
 import { ReauthenticationProblemDto } from '../sessions/dto/reauthentication-problem.dto';
 import { RequireBody } from '../http/require-body.pipe';
 import { ChangePasswordDto } from './dto/change-password.dto';
@@ -48,6 +51,8 @@ export class UsersController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiBadRequestResponse({ type: ValidationProblemDto })
   @ApiForbiddenResponse({ type: ProblemDetailsDto, description: 'The current password is wrong.' })
+  @ApiTooManyRequestsResponse({ type: ProblemDetailsDto, description: HASHING_BUSY })
+  @ApiServiceUnavailableResponse({ type: ProblemDetailsDto, description: HASHING_OVERLOADED })
   changePassword(@CurrentUser() user: AuthUser, @Body() body: ChangePasswordDto): Promise<void> {
     return this.users.changePassword(user, body);
   }

@@ -37,7 +37,7 @@ describe('UsersService', () => {
     update: jest.fn(),
     delete: jest.fn(),
   };
-  const passwords = { hash: jest.fn(), verify: jest.fn() };
+  const passwords = { hash: jest.fn(), verify: jest.fn(), refuseIfBusy: jest.fn() };
   const sessions = { revokeAllExcept: jest.fn(), renewAuthentication: jest.fn() };
   const recentAuthentication = { require: jest.fn() };
   // Signed in just now: recent enough for an email change or a deletion.
@@ -113,7 +113,7 @@ describe('UsersService', () => {
         status: 403,
         detail: 'The current password is wrong',
       });
-      expect(passwords.verify).toHaveBeenCalledWith('$argon2id$old', 'correct horse');
+      expect(passwords.verify).toHaveBeenCalledWith('$argon2id$old', 'correct horse', ID);
       expect(users.update).not.toHaveBeenCalled();
       expect(sessions.revokeAllExcept).not.toHaveBeenCalled();
     });
@@ -123,6 +123,9 @@ describe('UsersService', () => {
       passwords.verify.mockResolvedValue(true);
       await service.changePassword(caller, change);
       expect(users.update).toHaveBeenCalledWith({ id: ID }, { passwordHash: '$argon2id$hash-of-battery staple' });
+      // Both hashes count toward the user's own bound on argon2 work in flight.
+      expect(passwords.verify).toHaveBeenCalledWith('$argon2id$old', 'correct horse', ID);
+      expect(passwords.hash).toHaveBeenCalledWith('battery staple', ID);
       expect(sessions.revokeAllExcept).toHaveBeenCalledWith(ID, SESSION);
       expect(sessions.renewAuthentication).toHaveBeenCalledWith(SESSION);
     });

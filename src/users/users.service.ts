@@ -24,7 +24,7 @@ export class UsersService {
   ) {}
 
   async create(email: string, name: string, password: string): Promise<UserDto> {
-    const passwordHash = await this.passwords.hash(password);
+    const passwordHash = await this.passwords.hash(password, email);
     const [user] = await this.users
       .createQueryBuilder()
       .insert()
@@ -61,17 +61,18 @@ export class UsersService {
     { id, sessionId }: AuthUser,
     { currentPassword, newPassword }: ChangePasswordDto,
   ): Promise<void> {
+    this.passwords.refuseIfBusy(id);
     const user = await this.users.findOneBy({ id });
-    if (!(await this.passwords.verify(user?.passwordHash, currentPassword))) {
+    if (!(await this.passwords.verify(user?.passwordHash, currentPassword, id))) {
       throw new ForbiddenException('The current password is wrong');
     }
-    await this.users.update({ id }, { passwordHash: await this.passwords.hash(newPassword) });
+    await this.users.update({ id }, { passwordHash: await this.passwords.hash(newPassword, id) });
     await this.sessions.revokeAllExcept(id, sessionId);
     await this.sessions.renewAuthentication(sessionId);
   }
 
   async rehashPassword(id: string, password: string): Promise<void> {
-    await this.users.update({ id }, { passwordHash: await this.passwords.hash(password) });
+    await this.users.update({ id }, { passwordHash: await this.passwords.hash(password, id) });
   }
 
   /** Deletes the account after a recent sign-in; its sessions and tasks go with it by ON DELETE CASCADE. */
