@@ -151,3 +151,25 @@ describe('a hop count (TRUST_PROXY=1)', () => {
     expect((await sessionsOf(hops.db.pool, res.body.user.id)).map((row) => row.ip)).toEqual([null]);
   });
 });
+
+describe('TRUST_PROXY=true outside production', () => {
+  it('starts with a warning naming TRUST_PROXY, and believes any sender', async () => {
+    const anyone = await startTestApp({ env: { ...NO_THROTTLING, TRUST_PROXY: 'true' } });
+    try {
+      const warning = anyone.logs.find((line) => String(line.msg).includes('TRUST_PROXY=true'));
+      expect(warning).toEqual(expect.objectContaining({ level: 40 }));
+      const account = await registerUser(anyone.api);
+      const signedIn = await anyone.api
+        .post(`${API}/auth/login`)
+        .set('X-Forwarded-For', '203.0.113.8, 198.51.100.9')
+        .send({ email: account.user.email, password: account.password });
+      expect(signedIn.status).toBe(200);
+      expect((await sessionsOf(anyone.db.pool, account.user.id)).map((row) => row.ip)).toEqual([
+        '127.0.0.1',
+        '203.0.113.8',
+      ]);
+    } finally {
+      await anyone.close();
+    }
+  });
+});
