@@ -6,6 +6,9 @@ import { Test } from '@nestjs/testing';
 import type { AuthUser } from '../common/auth-user';
 import { Public } from '../common/public.decorator';
 import { loadConfig } from '../config/configuration';
+import { PasswordAttempts } from '../rate-limits/password-attempts';
+import { RateLimitStore } from '../rate-limits/rate-limit.store';
+import { RateLimitsModule } from '../rate-limits/rate-limits.module';
 import { RefreshTokenService } from '../sessions/refresh-token.service';
 import { SessionsModule } from '../sessions/sessions.module';
 import { SessionsService } from '../sessions/sessions.service';
@@ -47,6 +50,15 @@ class FakeSessionsModule {}
 })
 class FakeUsersModule {}
 
+@Module({
+  providers: [
+    { provide: RateLimitStore, useValue: {} },
+    { provide: PasswordAttempts, useValue: {} },
+  ],
+  exports: [RateLimitStore, PasswordAttempts],
+})
+class FakeRateLimitsModule {}
+
 describe('JwtAuthGuard', () => {
   let guard: JwtAuthGuard;
   let jwt: JwtService;
@@ -61,6 +73,8 @@ describe('JwtAuthGuard', () => {
       .useModule(FakeSessionsModule)
       .overrideModule(UsersModule)
       .useModule(FakeUsersModule)
+      .overrideModule(RateLimitsModule)
+      .useModule(FakeRateLimitsModule)
       .compile();
     jwt = moduleRef.get(JwtService, { strict: false });
     guard = new JwtAuthGuard(moduleRef.get(Reflector), jwt, moduleRef.get(SessionsService, { strict: false }));
