@@ -65,7 +65,6 @@ describe('rate-limited routes with the database down', () => {
       15_000,
       250,
     );
-    const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM rate_limits');
 
     expect(down.map((outcome) => [outcome.status, isRetryable503(outcome)])).toEqual([
       [503, true],
@@ -73,6 +72,7 @@ describe('rate-limited routes with the database down', () => {
       [503, true],
     ]);
     expect(back?.status).toBe(401);
+    const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM rate_limits');
     expect(rows[0].n).toBeGreaterThan(0);
     expect((await change()).status).toBe(403);
     expect(t.logs.filter((line) => line.status === 500)).toEqual([]);
