@@ -25,7 +25,10 @@ function allowedMethods(fastify: FastifyInstance, request: FastifyRequest): stri
   if (route !== undefined && !/[:*]/.test(route)) return undefined;
   const matches = fastify.supportedMethods.flatMap((method) => {
     const found = fastify.findRoute({ method, url: request.url });
-    return found ? [{ method, parameters: Object.keys(found.params).length }] : [];
+    // Nest answers 404 for an empty path parameter (`/api/v1/tasks/`): no route serves that path.
+    const params = Object.entries((found?.params ?? {}) as Record<string, string>);
+    if (!found || params.some(([name, value]) => value === '' && name !== '*')) return [];
+    return [{ method, parameters: params.length }];
   });
   if (matches.length === 0) return undefined;
   const fewest = Math.min(...matches.map((match) => match.parameters));

@@ -22,6 +22,8 @@ describe('routing: 404 for an unknown path, 405 for a known one asked with anoth
     ['get', '/no-such-thing'],
     ['post', '/no-such-thing'],
     ['get', '/api/v1/tasks/stats/more'],
+    ['get', '/api/v1/tasks/'],
+    ['put', '/api/v1/tasks/'],
   ] as const)('answers %s %s with 404', async (method, path) => {
     const res = await t.api[method](path).auth(alice.accessToken, { type: 'bearer' });
     expectProblem(res, 404, path);
