@@ -30,9 +30,12 @@ function commonResponses(path: string, method: string, operation: OperationObjec
       api
         ? 'Invalid request: a malformed URL, a query parameter the operation does not declare, or a body that ' +
             'is not valid JSON or breaks a field’s rules (one `errors` entry per field).'
-        : 'A malformed URL.',
+        : 'A malformed request or URL.',
       VALIDATION_PROBLEM,
     ),
+    // Answered by Node's HTTP parser for any request (framework-errors.ts), before routing.
+    408: problem('The request (or its headers) did not arrive in time; the connection closes.'),
+    431: problem('The request headers (or the URL) are too large.'),
     500: problem('An unexpected error; quote `requestId` when reporting it.'),
     503: problem(
       api
@@ -66,7 +69,7 @@ function headersOf(status: string, own: boolean): Record<string, HeaderObject> {
 
 /**
  * What the decorators cannot say once per operation, said once for all: every error is RFC 9457
- * `application/problem+json`; the statuses any operation of a kind can answer (400, 500, 503; 401 when
+ * `application/problem+json`; the statuses any operation of a kind can answer (400, 408, 431, 500, 503; 401 when
  * it needs a token; 413 and 415 when it reads a body); the headers every response carries; request
  * bodies refuse unknown fields (the ValidationPipe's whitelist); an operation without a security
  * requirement is public (`security: []`). What an operation declares itself is kept.

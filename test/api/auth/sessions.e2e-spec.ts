@@ -212,15 +212,15 @@ describe('session management (/auth/sessions)', () => {
     const item = doc.paths[`${API}/auth/sessions/{id}`];
     const statuses = (operation: { responses: object }) => Object.keys(operation.responses).sort();
 
-    // Besides each operation's own: 400, 500 and 503 on every one, 413 and 415 where a body can come.
-    expect(statuses(collection.get)).toEqual(['200', '400', '401', '500', '503']);
+    // Besides each operation's own: 400, 408, 431, 500 and 503 on every one, 413 and 415 where a body can come.
+    expect(statuses(collection.get)).toEqual(['200', '400', '401', '408', '431', '500', '503']);
     expect(collection.get.responses['200'].content['application/json'].schema).toEqual({
       type: 'array',
       items: { $ref: '#/components/schemas/SessionDto' },
     });
     expect(collection.get.security).toEqual([{ bearer: [] }]);
-    expect(statuses(collection.delete)).toEqual(['204', '400', '401', '413', '415', '500', '503']);
-    expect(statuses(item.delete)).toEqual(['204', '400', '401', '404', '413', '415', '500', '503']);
+    expect(statuses(collection.delete)).toEqual(['204', '400', '401', '408', '413', '415', '431', '500', '503']);
+    expect(statuses(item.delete)).toEqual(['204', '400', '401', '404', '408', '413', '415', '431', '500', '503']);
     expect(item.delete.parameters).toEqual([
       expect.objectContaining({ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }),
     ]);
