@@ -2,15 +2,18 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import type { AppConfig } from './config/configuration';
 import { BODY_LIMIT_BYTES, registerJsonBodyParser } from './http/json-body-parser';
 import { frameworkErrorHandlers } from './http/framework-errors';
+import { registerMethodNotAllowed } from './http/method-not-allowed';
 import { createRootLogger, registerAccessLog } from './http/logger';
 import { sendProblem } from './http/problem-details';
 import { requestId } from './http/request-id';
 import { trustProxyOption } from './http/trust-proxy';
 import { ShutdownState } from './http/shutdown-state';
 import { registerResponseSchemas } from './http/response-schemas';
+import { refuseUndeclaredQueries } from './http/undeclared-query';
 import { registerSecurityHeaders, securityHeaderOptions, staticSecurityHeaders } from './http/security-headers';
 import { buildOpenApiDocument, serveDocs, SWAGGER_UI_PAGES } from './http/swagger';
 import { keepMetricsOnItsOwnListener } from './metrics/metrics-listener';
@@ -68,6 +71,10 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     });
   });
   if (config.http.metricsPort !== undefined) keepMetricsOnItsOwnListener(fastify);
+  // Routing's answers (405) before authentication, and authentication before the body is read.
+  registerMethodNotAllowed(fastify);
+  const auth = app.get(JwtAuthGuard);
+  fastify.addHook('onRequest', (request) => auth.authenticate(request));
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', (request, reply, done) => {
     metrics.observe(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
@@ -77,6 +84,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
   const document = buildOpenApiDocument(app);
   registerResponseSchemas(fastify, document);
+  refuseUndeclaredQueries(fastify, document);
   if (config.http.docsEnabled) serveDocs(app, document);
   await app.init();
   await fastify.ready();

@@ -1,9 +1,7 @@
 import { Body, Controller, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
-  ApiServiceUnavailableResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
@@ -11,7 +9,7 @@ import {
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import { isIP } from 'node:net';
-import { ProblemDetailsDto, ValidationProblemDto } from '../http/problem-details';
+import { ProblemDetailsDto } from '../http/problem-details';
 import type { ClientInfo } from '../sessions/refresh-token.service';
 import { AuthThrottlerGuard } from './auth-throttler.guard';
 import { onlyThrottlers } from './auth-throttling';
@@ -23,13 +21,16 @@ import { LoginDto } from './dto/login.dto';
 import { RefreshDto } from './dto/refresh.dto';
 import { RegisterDto } from './dto/register.dto';
 import { Public } from '../common/public.decorator';
-import { HASHING_OVERLOADED } from '../users/password.service';
+
+const RATE_LIMITED = ApiTooManyRequestsResponse({
+  type: ProblemDetailsDto,
+  description:
+    'Too many attempts from this client (or, for login, on this account), or too many passwords being hashed: retry after `Retry-After`.',
+});
 
 @ApiTags('auth')
 @Controller('auth')
 @UseGuards(AuthThrottlerGuard)
-@ApiBadRequestResponse({ type: ValidationProblemDto })
-@ApiTooManyRequestsResponse({ type: ProblemDetailsDto, description: 'Rate limited; see the Retry-After header.' })
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
@@ -37,8 +38,8 @@ export class AuthController {
   @Public()
   @Post('register')
   @SkipThrottle(onlyThrottlers('register-ip'))
+  @RATE_LIMITED
   @ApiConflictResponse({ type: ProblemDetailsDto, description: 'The email is taken (in any letter case).' })
-  @ApiServiceUnavailableResponse({ type: ProblemDetailsDto, description: HASHING_OVERLOADED })
   register(@Body() body: RegisterDto, @Req() request: FastifyRequest): Promise<AuthResponseDto> {
     return this.auth.register(body, clientOf(request));
   }
@@ -48,8 +49,8 @@ export class AuthController {
   @Post('login')
   @HttpCode(HttpStatus.OK)
   @SkipThrottle(onlyThrottlers('login-ip'))
+  @RATE_LIMITED
   @ApiUnauthorizedResponse({ type: ProblemDetailsDto, description: 'Unknown email or wrong password (one message).' })
-  @ApiServiceUnavailableResponse({ type: ProblemDetailsDto, description: HASHING_OVERLOADED })
   login(@Body() body: LoginDto, @Req() request: FastifyRequest): Promise<AuthResponseDto> {
     return this.auth.login(body, clientOf(request));
   }
@@ -59,6 +60,7 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
   @SkipThrottle(onlyThrottlers('refresh-ip'))
+  @RATE_LIMITED
   @ApiUnauthorizedResponse({
     type: ProblemDetailsDto,
     description:

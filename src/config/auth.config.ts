@@ -21,7 +21,13 @@ export interface AuthConfig {
   reauthWindowS: number;
   /** `concurrency` 0: one fewer than the available cores, at least 1; `maxWaiting`: hashes queued beyond. */
   argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number; maxWaiting: number };
-  throttle: { loginPerIp: RateLimit; loginPerEmail: RateLimit; registerPerIp: RateLimit; refreshPerIp: RateLimit };
+  throttle: {
+    loginPerIp: RateLimit;
+    loginPerEmail: RateLimit;
+    registerPerIp: RateLimit;
+    refreshPerIp: RateLimit;
+    passwordChangePerUser: RateLimit;
+  };
 }
 
 export function authConfig(env: EnvironmentVariables): AuthConfig {
@@ -46,6 +52,7 @@ export function authConfig(env: EnvironmentVariables): AuthConfig {
       loginPerEmail: rate(env.THROTTLE_LOGIN_PER_EMAIL),
       registerPerIp: rate(env.THROTTLE_REGISTER_PER_IP),
       refreshPerIp: rate(env.THROTTLE_REFRESH_PER_IP),
+      passwordChangePerUser: rate(env.THROTTLE_PASSWORD_CHANGE_PER_USER),
     },
   };
 }

@@ -209,6 +209,9 @@ export class EnvironmentVariables {
 
   @Rate()
   THROTTLE_REFRESH_PER_IP = '60/60';
+
+  @Rate()
+  THROTTLE_PASSWORD_CHANGE_PER_USER = '5/900';
 }
 
 /** `migrations`: the migration runner (a Kubernetes Job) needs a database URL, not the app's secrets. */

@@ -9,10 +9,6 @@ import { OverloadedException, RateLimitedException } from '../http/rate-limited.
 /** argon2 operations of one account in flight at once (running or waiting); one more gets 429. */
 export const HASHES_PER_ACCOUNT = 2;
 
-// For the OpenAPI document of the routes that check a password.
-export const HASHING_BUSY = `This account already has ${HASHES_PER_ACCOUNT} password checks in progress; see Retry-After.`;
-export const HASHING_OVERLOADED = 'Too many password checks are waiting (ARGON2_MAX_WAITING); see Retry-After.';
-
 /**
  * argon2id hashing on libuv's thread pool, never on the event loop. Verifying for an unknown account
  * spends the same work against a decoy hash, so response time does not reveal which emails exist.

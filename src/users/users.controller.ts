@@ -4,7 +4,6 @@ import {
   ApiBearerAuth,
   ApiConflictResponse,
   ApiForbiddenResponse,
-  ApiServiceUnavailableResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
@@ -12,7 +11,6 @@ import {
 import type { AuthUser } from '../common/auth-user';
 import { CurrentUser } from '../common/current-user.decorator';
 import { ProblemDetailsDto, ValidationProblemDto } from '../http/problem-details';
-import { HASHING_BUSY, HASHING_OVERLOADED } from './password.service';
 import { ReauthenticationProblemDto } from '../sessions/dto/reauthentication-problem.dto';
 import { RequireBody } from '../http/require-body.pipe';
 import { ChangePasswordDto } from './dto/change-password.dto';
@@ -51,8 +49,10 @@ export class UsersController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiBadRequestResponse({ type: ValidationProblemDto })
   @ApiForbiddenResponse({ type: ProblemDetailsDto, description: 'The current password is wrong.' })
-  @ApiTooManyRequestsResponse({ type: ProblemDetailsDto, description: HASHING_BUSY })
-  @ApiServiceUnavailableResponse({ type: ProblemDetailsDto, description: HASHING_OVERLOADED })
+  @ApiTooManyRequestsResponse({
+    type: ProblemDetailsDto,
+    description: 'Too many attempts, or too many passwords being hashed: retry after `Retry-After`.',
+  })
   changePassword(@CurrentUser() user: AuthUser, @Body() body: ChangePasswordDto): Promise<void> {
     return this.users.changePassword(user, body);
   }
