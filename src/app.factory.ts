@@ -1,3 +1,4 @@
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
@@ -16,6 +17,11 @@ import { keepMetricsOnItsOwnListener } from './metrics/metrics-listener';
 import { MetricsService } from './metrics/metrics.service';
 
 export const API_PREFIX = 'api/v1';
+
+/** The /api/v1 prefix, which the probes and /metrics stay outside of; also for scripts/openapi-snapshot.js. */
+export function setApiPrefix(app: INestApplication): void {
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
+}
 
 /** Builds the application exactly as it serves, for main.ts and for the e2e tests. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
@@ -74,7 +80,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     done();
   });
 
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
+  setApiPrefix(app);
   const document = buildOpenApiDocument(app);
   registerResponseSchemas(fastify, document);
   if (config.http.docsEnabled) serveDocs(app, document);
