@@ -1,5 +1,5 @@
 // What a client author does with the document: TypeScript types from it with openapi-typescript, written
-// to .data/openapi-client/schema.d.ts (not committed), then `tsc --strict` over test/typed-client/, a
+// to .data/openapi-client/schema.ts (not committed), then `tsc --strict` over test/typed-client/, a
 // small openapi-fetch client written against those types. test/api/contract/typed-client.e2e-spec.ts runs
 // it on the document the service publishes, then drives the client against the service.
 //   npm run openapi:client                  from openapi.json, the committed snapshot
@@ -24,6 +24,6 @@ function run(args, cwd) {
 mkdirSync(output, { recursive: true });
 // From the output folder, so openapi-typescript does not apply redocly.yaml (npm run lint:openapi does).
 const cli = join(dirname(require.resolve('openapi-typescript/package.json')), 'bin', 'cli.js');
-run([cli, input, '--output', join(output, 'schema.d.ts')], output);
+run([cli, input, '--output', join(output, 'schema.ts')], output);
 run([require.resolve('typescript/bin/tsc'), '--strict', '-p', join(root, 'test', 'typed-client')], root);
-console.log(`${join(output, 'schema.d.ts')} from ${input}: test/typed-client type-checks`);
+console.log(`${join(output, 'schema.ts')} from ${input}: test/typed-client type-checks`);
