@@ -3,14 +3,18 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import type { AppConfig } from './config/configuration';
 import { BODY_LIMIT_BYTES, registerJsonBodyParser } from './http/json-body-parser';
 import { frameworkErrorHandlers } from './http/framework-errors';
+import { registerMethodNotAllowed } from './http/method-not-allowed';
 import { createRootLogger, registerAccessLog } from './http/logger';
 import { sendProblem } from './http/problem-details';
 import { requestId } from './http/request-id';
+import { trustProxyOption } from './http/trust-proxy';
 import { ShutdownState } from './http/shutdown-state';
 import { registerResponseSchemas } from './http/response-schemas';
+import { refuseUndeclaredQueries } from './http/undeclared-query';
 import { registerSecurityHeaders, securityHeaderOptions, staticSecurityHeaders } from './http/security-headers';
 import { buildOpenApiDocument, serveDocs, SWAGGER_UI_PAGES } from './http/swagger';
 import { keepMetricsOnItsOwnListener } from './metrics/metrics-listener';
@@ -42,8 +46,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestId,
     requestIdHeader: false,
-    // A hop count is valid at run time although Fastify's type omits it.
-    trustProxy: config.http.trustProxy as boolean | string,
+    trustProxy: trustProxyOption(config.http.trustProxy),
     logger: false,
     // During shutdown late requests get our problem+json 503 (below), not Fastify's own body.
     return503OnClosing: false,
@@ -74,6 +77,10 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     });
   });
   if (config.http.metricsPort !== undefined) keepMetricsOnItsOwnListener(fastify);
+  // Routing's answers (405) before authentication, and authentication before the body is read.
+  registerMethodNotAllowed(fastify);
+  const auth = app.get(JwtAuthGuard);
+  fastify.addHook('onRequest', (request) => auth.authenticate(request));
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', (request, reply, done) => {
     metrics.observe(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
@@ -83,6 +90,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   setApiPrefix(app);
   const document = buildOpenApiDocument(app);
   registerResponseSchemas(fastify, document);
+  refuseUndeclaredQueries(fastify, document);
   if (config.http.docsEnabled) serveDocs(app, document);
   await app.init();
   await fastify.ready();

@@ -30,6 +30,9 @@ async function bootstrap(): Promise<void> {
   if (config.auth.jwtSecretGenerated) {
     logger.warn('JWT_SECRET is not set: using a random secret, so tokens stop working when the process restarts');
   }
+  if (config.http.trustProxy === true) {
+    logger.warn('TRUST_PROXY=true: any client can choose its address with X-Forwarded-For (refused in production)');
+  }
   logger.log(`database: ${database.text}${embedded ? ` (embedded, data in ${embedded.dataDir})` : ''}`);
   if (database.warning) logger.warn(database.warning);
 

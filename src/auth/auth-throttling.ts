@@ -1,23 +1,21 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { ThrottlerModuleOptions } from '@nestjs/throttler';
+import type { ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
 import type { AuthConfig, RateLimit } from '../config/auth.config';
 
 /**
  * Named per-address limits; each auth route opts into the ones that concern it (see AuthController).
- * Failed logins per email are counted by LoginFailures.
+ * Failed password checks per account are counted by PasswordAttempts.
  */
 export const THROTTLERS = ['login-ip', 'register-ip', 'refresh-ip'] as const;
 export type ThrottlerName = (typeof THROTTLERS)[number];
 
-/**
- * Counters live in this process' memory, so with N replicas the effective limit is up to N times the
- * configured one; the load balancer's session affinity or a shared store tightens that if needed.
- */
-export function throttlerOptions(auth: AuthConfig): ThrottlerModuleOptions {
+/** Counters live in PostgreSQL (RateLimitStore), so each limit holds in total across the replicas. */
+export function throttlerOptions(auth: AuthConfig, storage: ThrottlerStorage): ThrottlerModuleOptions {
   const { loginPerIp, registerPerIp, refreshPerIp } = auth.throttle;
   return {
     // Retry-After is set by AuthThrottlerGuard; the per-limit X-RateLimit-* headers would only add noise.
     setHeaders: false,
+    storage,
     throttlers: [limit('login-ip', loginPerIp), limit('register-ip', registerPerIp), limit('refresh-ip', refreshPerIp)],
   };
 }

@@ -1,6 +1,5 @@
 import { Body, Controller, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
   ApiTags,
@@ -9,7 +8,8 @@ import {
 } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
-import { ProblemDetailsDto, ValidationProblemDto } from '../http/problem-details';
+import { isIP } from 'node:net';
+import { ProblemDetailsDto } from '../http/problem-details';
 import type { ClientInfo } from '../sessions/refresh-token.service';
 import { AuthThrottlerGuard } from './auth-throttler.guard';
 import { onlyThrottlers } from './auth-throttling';
@@ -22,11 +22,15 @@ import { RefreshDto } from './dto/refresh.dto';
 import { RegisterDto } from './dto/register.dto';
 import { Public } from '../common/public.decorator';
 
+const RATE_LIMITED = ApiTooManyRequestsResponse({
+  type: ProblemDetailsDto,
+  description:
+    'Too many attempts from this client (or, for login, on this account), or too many passwords being hashed: retry after `Retry-After`.',
+});
+
 @ApiTags('auth')
 @Controller('auth')
 @UseGuards(AuthThrottlerGuard)
-@ApiBadRequestResponse({ type: ValidationProblemDto })
-@ApiTooManyRequestsResponse({ type: ProblemDetailsDto, description: 'Rate limited; see the Retry-After header.' })
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
@@ -34,6 +38,7 @@ export class AuthController {
   @Public()
   @Post('register')
   @SkipThrottle(onlyThrottlers('register-ip'))
+  @RATE_LIMITED
   @ApiConflictResponse({ type: ProblemDetailsDto, description: 'The email is taken (in any letter case).' })
   register(@Body() body: RegisterDto, @Req() request: FastifyRequest): Promise<AuthResponseDto> {
     return this.auth.register(body, clientOf(request));
@@ -44,6 +49,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(HttpStatus.OK)
   @SkipThrottle(onlyThrottlers('login-ip'))
+  @RATE_LIMITED
   @ApiUnauthorizedResponse({ type: ProblemDetailsDto, description: 'Unknown email or wrong password (one message).' })
   login(@Body() body: LoginDto, @Req() request: FastifyRequest): Promise<AuthResponseDto> {
     return this.auth.login(body, clientOf(request));
@@ -54,6 +60,7 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
   @SkipThrottle(onlyThrottlers('refresh-ip'))
+  @RATE_LIMITED
   @ApiUnauthorizedResponse({
     type: ProblemDetailsDto,
     description:
@@ -77,5 +84,9 @@ export class AuthController {
 
 function clientOf(request: FastifyRequest): ClientInfo {
   const userAgent = request.headers['user-agent'];
-  return { userAgent: typeof userAgent === 'string' ? userAgent : undefined, ip: request.ip };
+  // A trusted hop can pass on a forged entry that is no address at all; sessions.ip (inet) records none then.
+  return {
+    userAgent: typeof userAgent === 'string' ? userAgent : undefined,
+    ip: isIP(request.ip) ? request.ip : undefined,
+  };
 }

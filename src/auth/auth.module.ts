@@ -4,6 +4,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { AppConfig } from '../config/configuration';
+import { RateLimitsModule } from '../rate-limits/rate-limits.module';
+import { RateLimitStore } from '../rate-limits/rate-limit.store';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { throttlerOptions } from './auth-throttling';
@@ -11,7 +13,6 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { jwtKey } from './jwt-key';
-import { LoginFailures } from './login-failures';
 import { TokenService } from './token.service';
 
 @Module({
@@ -35,12 +36,15 @@ import { TokenService } from './token.service';
         };
       },
     }),
+    RateLimitsModule,
     ThrottlerModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<AppConfig, true>) => throttlerOptions(config.get('auth', { infer: true })),
+      imports: [RateLimitsModule],
+      inject: [ConfigService, RateLimitStore],
+      useFactory: (config: ConfigService<AppConfig, true>, storage: RateLimitStore) =>
+        throttlerOptions(config.get('auth', { infer: true }), storage),
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, TokenService, LoginFailures, { provide: APP_GUARD, useClass: JwtAuthGuard }],
+  providers: [AuthService, TokenService, JwtAuthGuard, { provide: APP_GUARD, useExisting: JwtAuthGuard }],
 })
 export class AuthModule {}

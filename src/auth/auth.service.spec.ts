@@ -2,11 +2,11 @@ import { Test } from '@nestjs/testing';
 import { RateLimitedException } from '../http/rate-limited.exception';
 import { RefreshTokenService } from '../sessions/refresh-token.service';
 import { SessionsService } from '../sessions/sessions.service';
+import { PasswordAttempts } from '../rate-limits/password-attempts';
 import { PasswordService } from '../users/password.service';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { AuthService } from './auth.service';
-import { LoginFailures } from './login-failures';
 import { TokenService } from './token.service';
 import { outcome } from '../../test/support/outcome';
 
@@ -31,15 +31,15 @@ describe('AuthService', () => {
   const sessions = { revoke: jest.fn(), purgeDead: jest.fn() };
   const refreshTokens = { open: jest.fn(), rotate: jest.fn() };
   const tokens = { accessToken: jest.fn(), expiresIn: 900 };
-  const failures = { retryAfterSeconds: jest.fn(), recordFailure: jest.fn(), reset: jest.fn() };
+  const attempts = { verify: jest.fn() };
 
   beforeEach(async () => {
-    for (const fake of [users, passwords, sessions, refreshTokens, failures].flatMap((group) => Object.values(group))) {
+    for (const fake of [users, passwords, sessions, refreshTokens, attempts].flatMap((group) => Object.values(group))) {
       fake.mockReset();
     }
     tokens.accessToken.mockReset().mockImplementation(async (userId, sessionId) => `access:${userId}:${sessionId}`);
     refreshTokens.open.mockResolvedValue(ISSUED);
-    failures.retryAfterSeconds.mockReturnValue(0);
+    attempts.verify.mockImplementation((_email: string, check: () => Promise<boolean>) => check());
     const moduleRef = await Test.createTestingModule({
       providers: [
         AuthService,
@@ -48,7 +48,7 @@ describe('AuthService', () => {
         { provide: SessionsService, useValue: sessions },
         { provide: RefreshTokenService, useValue: refreshTokens },
         { provide: TokenService, useValue: tokens },
-        { provide: LoginFailures, useValue: failures },
+        { provide: PasswordAttempts, useValue: attempts },
       ],
     }).compile();
     service = moduleRef.get(AuthService);
@@ -73,13 +73,13 @@ describe('AuthService', () => {
   describe('login', () => {
     const credentials = { email: ADA.email, password: 'correct horse' };
 
-    it('opens a session, clears the failures and tidies dead sessions', async () => {
+    it('opens a session after the account’s counted password check and tidies dead sessions', async () => {
       users.findWithPassword.mockResolvedValue(ADA);
       passwords.verify.mockResolvedValue(true);
       passwords.needsRehash.mockReturnValue(false);
       expect(await service.login(credentials, CLIENT)).toEqual(signedIn);
-      expect(passwords.verify).toHaveBeenCalledWith(ADA.passwordHash, 'correct horse');
-      expect(failures.reset).toHaveBeenCalledWith(ADA.email);
+      expect(passwords.verify).toHaveBeenCalledWith(ADA.passwordHash, 'correct horse', ADA.email);
+      expect(attempts.verify).toHaveBeenCalledWith(ADA.email, expect.any(Function));
       expect(sessions.purgeDead).toHaveBeenCalledWith(ADA.id);
       expect(users.rehashPassword).not.toHaveBeenCalled();
     });
@@ -92,11 +92,11 @@ describe('AuthService', () => {
       expect(users.rehashPassword).toHaveBeenCalledWith(ADA.id, 'correct horse');
     });
 
-    it('answers a wrong password with 401, counts the failure and opens no session', async () => {
+    it('answers a wrong password with 401 after a counted check and opens no session', async () => {
       users.findWithPassword.mockResolvedValue(ADA);
       passwords.verify.mockResolvedValue(false);
       expect(await outcome(service.login(credentials, CLIENT))).toEqual(INVALID_CREDENTIALS);
-      expect(failures.recordFailure).toHaveBeenCalledWith(ADA.email);
+      expect(attempts.verify).toHaveBeenCalledWith(ADA.email, expect.any(Function));
       expect(refreshTokens.open).not.toHaveBeenCalled();
     });
 
@@ -107,18 +107,19 @@ describe('AuthService', () => {
         INVALID_CREDENTIALS,
       );
       // Verifying against nothing costs as much as a real check: the answer time does not tell accounts apart.
-      expect(passwords.verify).toHaveBeenCalledWith(undefined, 'correct horse');
-      expect(failures.recordFailure).toHaveBeenCalledWith('nobody@example.com');
+      expect(passwords.verify).toHaveBeenCalledWith(undefined, 'correct horse', 'nobody@example.com');
+      expect(attempts.verify).toHaveBeenCalledWith('nobody@example.com', expect.any(Function));
       expect(refreshTokens.open).not.toHaveBeenCalled();
     });
 
     it('answers an email locked out by failures with 429 and its Retry-After, without checking the password', async () => {
-      failures.retryAfterSeconds.mockReturnValue(120);
+      users.findWithPassword.mockResolvedValue(ADA);
+      attempts.verify.mockRejectedValue(new RateLimitedException(120));
       const error = await service.login(credentials, CLIENT).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(RateLimitedException);
       expect((error as RateLimitedException).retryAfterSeconds).toBe(120);
-      expect(users.findWithPassword).not.toHaveBeenCalled();
       expect(passwords.verify).not.toHaveBeenCalled();
+      expect(refreshTokens.open).not.toHaveBeenCalled();
     });
   });
 

@@ -7,8 +7,7 @@ import { UsersService } from '../users/users.service';
 import type { AuthResponseDto } from './dto/auth-response.dto';
 import type { LoginDto } from './dto/login.dto';
 import type { RegisterDto } from './dto/register.dto';
-import { RateLimitedException } from '../http/rate-limited.exception';
-import { LoginFailures } from './login-failures';
+import { PasswordAttempts } from '../rate-limits/password-attempts';
 import { TokenService } from './token.service';
 
 // The same answer for an unknown email and a wrong password.
@@ -22,7 +21,7 @@ export class AuthService {
     private readonly sessions: SessionsService,
     private readonly refreshTokens: RefreshTokenService,
     private readonly tokens: TokenService,
-    private readonly failures: LoginFailures,
+    private readonly attempts: PasswordAttempts,
   ) {}
 
   async register({ email, password, name }: RegisterDto, client: ClientInfo): Promise<AuthResponseDto> {
@@ -31,15 +30,9 @@ export class AuthService {
   }
 
   async login({ email, password }: LoginDto, client: ClientInfo): Promise<AuthResponseDto> {
-    const retryAfter = this.failures.retryAfterSeconds(email);
-    if (retryAfter > 0)
-      throw new RateLimitedException(retryAfter, 'Too many failed logins for this account; retry later');
     const user = await this.users.findWithPassword(email);
-    if (!(await this.passwords.verify(user?.passwordHash, password)) || !user) {
-      this.failures.recordFailure(email);
-      throw new UnauthorizedException(INVALID_CREDENTIALS);
-    }
-    this.failures.reset(email);
+    const verify = () => this.passwords.verify(user?.passwordHash, password, email);
+    if (!(await this.attempts.verify(email, verify)) || !user) throw new UnauthorizedException(INVALID_CREDENTIALS);
     if (this.passwords.needsRehash(user.passwordHash)) await this.users.rehashPassword(user.id, password);
     await this.sessions.purgeDead(user.id);
     return this.respond(UserDto.from(user), await this.refreshTokens.open(user.id, client));

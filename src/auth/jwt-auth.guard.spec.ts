@@ -1,11 +1,14 @@
 import { type ExecutionContext, HttpException, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { Reflector } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { Test } from '@nestjs/testing';
+import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants';
 import type { AuthUser } from '../common/auth-user';
 import { Public } from '../common/public.decorator';
 import { loadConfig } from '../config/configuration';
+import { PasswordAttempts } from '../rate-limits/password-attempts';
+import { RateLimitStore } from '../rate-limits/rate-limit.store';
+import { RateLimitsModule } from '../rate-limits/rate-limits.module';
 import { RefreshTokenService } from '../sessions/refresh-token.service';
 import { SessionsModule } from '../sessions/sessions.module';
 import { SessionsService } from '../sessions/sessions.service';
@@ -47,10 +50,23 @@ class FakeSessionsModule {}
 })
 class FakeUsersModule {}
 
+@Module({
+  providers: [
+    { provide: RateLimitStore, useValue: {} },
+    { provide: PasswordAttempts, useValue: {} },
+  ],
+  exports: [RateLimitStore, PasswordAttempts],
+})
+class FakeRateLimitsModule {}
+
 describe('JwtAuthGuard', () => {
   let guard: JwtAuthGuard;
   let jwt: JwtService;
-  let request: { headers: { authorization?: string }; user?: AuthUser };
+  let request: {
+    headers: { authorization?: string };
+    routeOptions: { url?: string; config: object };
+    user?: AuthUser;
+  };
 
   beforeAll(async () => {
     const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'unit-test-secret-that-is-long-enough-0123456789' });
@@ -61,28 +77,28 @@ describe('JwtAuthGuard', () => {
       .useModule(FakeSessionsModule)
       .overrideModule(UsersModule)
       .useModule(FakeUsersModule)
+      .overrideModule(RateLimitsModule)
+      .useModule(FakeRateLimitsModule)
       .compile();
     jwt = moduleRef.get(JwtService, { strict: false });
-    guard = new JwtAuthGuard(moduleRef.get(Reflector), jwt, moduleRef.get(SessionsService, { strict: false }));
+    guard = new JwtAuthGuard(jwt, moduleRef.get(SessionsService, { strict: false }));
   });
 
   beforeEach(() => {
     sessions.isActive.mockReset().mockResolvedValue(true);
-    request = { headers: {} };
+    request = { headers: {}, routeOptions: { url: '/api/v1/things', config: routeConfig(Routes.prototype.guarded) } };
   });
 
-  const context = (handler: () => void): ExecutionContext =>
-    ({
-      getHandler: () => handler,
-      getClass: () => Routes,
-      switchToHttp: () => ({ getRequest: () => request }),
-    }) as unknown as ExecutionContext;
+  const routeConfig = (handler: () => void): object =>
+    (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as object | undefined) ?? {};
+  const context = { switchToHttp: () => ({ getRequest: () => request }) } as unknown as ExecutionContext;
 
-  /** The guard's answer to a guarded route called with `authorization`. */
+  /** The hook's answer to a guarded route called with `authorization`: true once request.user is set. */
   async function answer(authorization?: string): Promise<true | { status: number; detail: string }> {
     request.headers.authorization = authorization;
     try {
-      return (await guard.canActivate(context(Routes.prototype.guarded))) as true;
+      await guard.authenticate(request);
+      return guard.canActivate(context) as true;
     } catch (error) {
       if (!(error instanceof HttpException)) throw error;
       return { status: error.getStatus(), detail: error.message };
@@ -91,8 +107,24 @@ describe('JwtAuthGuard', () => {
   const unauthorized = (detail: string) => ({ status: 401, detail });
 
   it('lets a @Public() route through without a token or a session check', async () => {
-    await expect(guard.canActivate(context(Routes.prototype.open))).resolves.toBe(true);
+    request.routeOptions.config = routeConfig(Routes.prototype.open);
+    await guard.authenticate(request);
+    expect(guard.canActivate(context)).toBe(true);
     expect(sessions.isActive).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['outside the API (probes, metrics, docs)', '/health/live'],
+    ['unknown (a 404 or 405 to come)', undefined],
+  ])('lets a route %s through without a token', async (_name, url) => {
+    request.routeOptions.url = url;
+    await guard.authenticate(request);
+    expect(guard.canActivate(context)).toBe(true);
+    expect(sessions.isActive).not.toHaveBeenCalled();
+  });
+
+  it('refuses, as a guard, a protected route the hook did not authenticate', () => {
+    expect(() => guard.canActivate(context)).toThrow('A bearer access token is required');
   });
 
   it('sets request.user from a valid token whose session is active', async () => {

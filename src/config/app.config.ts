@@ -1,12 +1,13 @@
 import type { EnvironmentVariables } from './env.validation';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy';
 
 export interface HttpConfig {
   env: 'development' | 'production' | 'test';
   port: number;
   host: string;
   logLevel: string;
-  /** Fastify's `trustProxy`: whom to believe about the client address in `X-Forwarded-For`. */
-  trustProxy: boolean | number | string;
+  /** Whom to believe about the client address in `X-Forwarded-For` (src/http/trust-proxy.ts applies it). */
+  trustProxy: TrustProxy;
   shutdownDrainMs: number;
   shutdownTimeoutMs: number;
   timeouts: HttpTimeouts;
@@ -45,10 +46,4 @@ export function httpConfig(env: EnvironmentVariables): HttpConfig {
     docsEnabled: env.DOCS_ENABLED,
     metricsPort: env.METRICS_PORT,
   };
-}
-
-function parseTrustProxy(value: string): boolean | number | string {
-  if (value === 'true' || value === 'false') return value === 'true';
-  if (/^\d+$/.test(value)) return Number(value);
-  return value;
 }

@@ -19,9 +19,15 @@ export interface AuthConfig {
   sessionMaxLifetimeS: number;
   /** How recent the session's password proof must be for an email change or account deletion. */
   reauthWindowS: number;
-  /** `concurrency` 0: one fewer than the available cores, at least 1. */
-  argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number };
-  throttle: { loginPerIp: RateLimit; loginPerEmail: RateLimit; registerPerIp: RateLimit; refreshPerIp: RateLimit };
+  /** `concurrency` 0: one fewer than the available cores, at least 1; `maxWaiting`: hashes queued beyond. */
+  argon2: { memoryCost: number; timeCost: number; parallelism: number; concurrency: number; maxWaiting: number };
+  throttle: {
+    loginPerIp: RateLimit;
+    loginPerEmail: RateLimit;
+    registerPerIp: RateLimit;
+    refreshPerIp: RateLimit;
+    passwordChangePerUser: RateLimit;
+  };
 }
 
 export function authConfig(env: EnvironmentVariables): AuthConfig {
@@ -39,12 +45,14 @@ export function authConfig(env: EnvironmentVariables): AuthConfig {
       timeCost: env.ARGON2_ITERATIONS,
       parallelism: env.ARGON2_PARALLELISM,
       concurrency: env.ARGON2_CONCURRENCY,
+      maxWaiting: env.ARGON2_MAX_WAITING,
     },
     throttle: {
       loginPerIp: rate(env.THROTTLE_LOGIN_PER_IP),
       loginPerEmail: rate(env.THROTTLE_LOGIN_PER_EMAIL),
       registerPerIp: rate(env.THROTTLE_REGISTER_PER_IP),
       refreshPerIp: rate(env.THROTTLE_REFRESH_PER_IP),
+      passwordChangePerUser: rate(env.THROTTLE_PASSWORD_CHANGE_PER_USER),
     },
   };
 }

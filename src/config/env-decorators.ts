@@ -1,5 +1,18 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import {
+  IsBoolean,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateBy,
+  type ValidationArguments,
+} from 'class-validator';
+import { trustProxyProblem } from './trust-proxy';
 
 // How environment variables are written: text, turned into the value each one validates as.
 
@@ -40,3 +53,17 @@ export const PostgresUrl = () =>
     IsOptional(),
     Matches(/^postgres(ql)?:\/\/[^\s]+$/, { message: '$property must be a postgres:// or postgresql:// URL' }),
   );
+/** TRUST_PROXY: false, a hop count or addresses/CIDRs; `true` only outside production (see trust-proxy.ts). */
+export const TrustProxy = () => {
+  const problem = ({ value, object }: ValidationArguments) =>
+    typeof value !== 'string'
+      ? 'TRUST_PROXY must be a string'
+      : trustProxyProblem(value, (object as { NODE_ENV?: string }).NODE_ENV === 'production');
+  return ValidateBy({
+    name: 'trustProxy',
+    validator: {
+      validate: (value, args) => problem(args!) === undefined,
+      defaultMessage: (args) => problem(args!) ?? 'TRUST_PROXY is invalid',
+    },
+  });
+};

@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { IsIn, IsOptional, IsString, MinLength, validateSync } from 'class-validator';
-import { Bool, Int, PostgresUrl, Rate, Text } from './env-decorators';
+import { Bool, Int, PostgresUrl, Rate, Text, TrustProxy } from './env-decorators';
 
 /** Thrown for an invalid environment; its message is one line that names the variable. */
 export class ConfigError extends Error {
@@ -24,8 +24,8 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
-  /** Express-style `trust proxy`: `false`, `true`, a hop count or a comma list of CIDRs. */
-  @IsString()
+  /** Whom to believe in X-Forwarded-For: `false`, a hop count or addresses/CIDRs; `true` not in production. */
+  @TrustProxy()
   TRUST_PROXY = 'false';
 
   /** After SIGTERM: keep serving this long while readiness says 503, so load balancers stop routing here. */
@@ -193,6 +193,10 @@ export class EnvironmentVariables {
   @Int(0, 64)
   ARGON2_CONCURRENCY = 0;
 
+  /** Hashes that may wait for one of those; past it a password check answers 503 + Retry-After at once. */
+  @Int(0, 10_000)
+  ARGON2_MAX_WAITING = 64;
+
   /** Rate limits as `<requests>/<seconds>`; `0/…` turns one off. */
   @Rate()
   THROTTLE_LOGIN_PER_IP = '20/60';
@@ -205,6 +209,9 @@ export class EnvironmentVariables {
 
   @Rate()
   THROTTLE_REFRESH_PER_IP = '60/60';
+
+  @Rate()
+  THROTTLE_PASSWORD_CHANGE_PER_USER = '5/900';
 }
 
 /** `migrations`: the migration runner (a Kubernetes Job) needs a database URL, not the app's secrets. */

@@ -1,13 +1,11 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
-import { Public } from '../common/public.decorator';
 import { ProblemDetailsDto } from '../http/problem-details';
 import { ShutdownState } from '../http/shutdown-state';
 import { DatabaseHealthIndicator } from './database.health';
 
 @ApiTags('health')
-@Public()
 @Controller('health')
 export class HealthController {
   constructor(

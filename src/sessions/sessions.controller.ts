@@ -14,12 +14,13 @@ import {
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiParam,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
 import { CurrentUser } from '../common/current-user.decorator';
-import { ProblemDetailsDto } from '../http/problem-details';
+import { ProblemDetailsDto, ValidationProblemDto } from '../http/problem-details';
 import { SessionDto } from './dto/session.dto';
 import { SessionsService } from './sessions.service';
 
@@ -45,7 +46,11 @@ export class SessionsController {
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'The session has ended.' })
-  @ApiBadRequestResponse({ type: ProblemDetailsDto, description: 'The id is not a UUID.' })
+  @ApiParam({ name: 'id', description: 'The session id.', schema: { type: 'string', format: 'uuid' } })
+  @ApiBadRequestResponse({
+    type: ValidationProblemDto,
+    description: 'The id is not a UUID, or a query parameter is given.',
+  })
   @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No active session of the caller has this id.' })
   end(@CurrentUser() user: AuthUser, @Param('id', SESSION_ID) id: string): Promise<void> {
     return this.sessions.end(user.id, id);

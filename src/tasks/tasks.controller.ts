@@ -21,8 +21,10 @@ import {
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiHeader,
+  ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiParam,
   ApiPreconditionFailedResponse,
   ApiTags,
   ApiUnauthorizedResponse,
@@ -42,10 +44,37 @@ import { UpdateTaskDto } from './dto/update-task.dto';
 import { etag, parseIfMatch } from './if-match';
 import { TasksService } from './tasks.service';
 
-const IF_MATCH = {
+const IF_MATCH = ApiHeader({
   name: 'If-Match',
   required: false,
-  description: 'Apply only if the task is still at this ETag (e.g. "3"); otherwise 412.',
+  description: 'Apply only if the task is still at one of these ETags (e.g. `"3"`, or `*`); otherwise 412.',
+  schema: { type: 'string', example: '"3"' },
+});
+const TASK_ID_PARAM = ApiParam({ name: 'id', description: 'The task id.', schema: { type: 'string', format: 'uuid' } });
+const BAD_ID = ApiBadRequestResponse({
+  type: ValidationProblemDto,
+  description: 'The task id is not a UUID, If-Match is not a list of ETags, or the query or body is invalid.',
+});
+const NOT_FOUND = ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No such task, or not yours.' });
+const STALE = ApiPreconditionFailedResponse({
+  type: ProblemDetailsDto,
+  description: 'If-Match names an older version.',
+});
+const ETAG = {
+  ETag: {
+    description: 'The task’s version in quotes (e.g. `"3"`): send it back in If-Match.',
+    required: true,
+    schema: { type: 'string' },
+  },
+};
+const CREATED_HEADERS = {
+  ...ETAG,
+  Location: { description: 'The new task’s URL.', required: true, schema: { type: 'string' } },
+  'Idempotent-Replayed': {
+    description: '`true` when this is the stored first response to a retried Idempotency-Key.',
+    required: false,
+    schema: { type: 'string', enum: ['true'] },
+  },
 };
 const TASK_ID = new ParseUUIDPipe({
   exceptionFactory: () => new BadRequestException('The task id must be a UUID'),
@@ -54,15 +83,27 @@ const TASK_ID = new ParseUUIDPipe({
 @ApiTags('tasks')
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ type: ProblemDetailsDto, description: 'Missing, invalid, expired or revoked access token.' })
-@ApiBadRequestResponse({ type: ValidationProblemDto })
 @Controller('tasks')
 export class TasksController {
   constructor(private readonly tasks: TasksService) {}
 
   /** Creates a task. With `Idempotency-Key`, retries of the same body return the first response. */
   @Post()
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1–255 characters; remembered for 24 h.' })
-  @ApiCreatedResponse({ type: TaskDto, description: 'Created; `Location` and `ETag` headers point at it.' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Remembered for 24 h per user: a retry with the same body gets the first response.',
+    schema: { type: 'string', minLength: 1, maxLength: 255 },
+  })
+  @ApiCreatedResponse({
+    type: TaskDto,
+    description: 'Created (or the first response, replayed).',
+    headers: CREATED_HEADERS,
+  })
+  @ApiBadRequestResponse({
+    type: ValidationProblemDto,
+    description: 'An invalid body, or an Idempotency-Key not 1–255 characters.',
+  })
   @ApiConflictResponse({ type: ProblemDetailsDto, description: 'A request with this Idempotency-Key is in flight.' })
   @ApiUnprocessableEntityResponse({ type: ProblemDetailsDto, description: 'Idempotency-Key reused with another body.' })
   async create(
@@ -94,9 +135,12 @@ export class TasksController {
     return this.tasks.stats(user);
   }
 
+  /** One of the caller's tasks. */
   @Get(':id')
-  @ApiOkResponse({ type: TaskDto, description: 'The task, with its `ETag`.' })
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No such task, or not yours.' })
+  @TASK_ID_PARAM
+  @ApiOkResponse({ type: TaskDto, description: 'The task.', headers: ETAG })
+  @BAD_ID
+  @NOT_FOUND
   async findOne(
     @CurrentUser() user: AuthUser,
     @Param('id', TASK_ID) id: string,
@@ -107,10 +151,12 @@ export class TasksController {
 
   /** Changes some fields; `null` clears `description` or `dueDate`. */
   @Patch(':id')
-  @ApiHeader(IF_MATCH)
-  @ApiOkResponse({ type: TaskDto })
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No such task, or not yours.' })
-  @ApiPreconditionFailedResponse({ type: ProblemDetailsDto, description: 'If-Match names an older version.' })
+  @TASK_ID_PARAM
+  @IF_MATCH
+  @ApiOkResponse({ type: TaskDto, description: 'The task as changed.', headers: ETAG })
+  @BAD_ID
+  @NOT_FOUND
+  @STALE
   async update(
     @CurrentUser() user: AuthUser,
     @Param('id', TASK_ID) id: string,
@@ -124,10 +170,12 @@ export class TasksController {
   /** Flips `completed` atomically. */
   @Post(':id/toggle')
   @HttpCode(HttpStatus.OK)
-  @ApiHeader(IF_MATCH)
-  @ApiOkResponse({ type: TaskDto })
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No such task, or not yours.' })
-  @ApiPreconditionFailedResponse({ type: ProblemDetailsDto, description: 'If-Match names an older version.' })
+  @TASK_ID_PARAM
+  @IF_MATCH
+  @ApiOkResponse({ type: TaskDto, description: 'The task as changed.', headers: ETAG })
+  @BAD_ID
+  @NOT_FOUND
+  @STALE
   async toggle(
     @CurrentUser() user: AuthUser,
     @Param('id', TASK_ID) id: string,
@@ -137,11 +185,15 @@ export class TasksController {
     return withTaskHeaders(reply, await this.tasks.toggle(user, id, parseIfMatch(ifMatch)));
   }
 
+  /** Deletes one of the caller's tasks. */
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiHeader(IF_MATCH)
-  @ApiNotFoundResponse({ type: ProblemDetailsDto, description: 'No such task, or not yours.' })
-  @ApiPreconditionFailedResponse({ type: ProblemDetailsDto, description: 'If-Match names an older version.' })
+  @TASK_ID_PARAM
+  @IF_MATCH
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  @BAD_ID
+  @NOT_FOUND
+  @STALE
   remove(
     @CurrentUser() user: AuthUser,
     @Param('id', TASK_ID) id: string,

@@ -5,6 +5,7 @@ import {
   ApiConflictResponse,
   ApiForbiddenResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
@@ -48,6 +49,10 @@ export class UsersController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiBadRequestResponse({ type: ValidationProblemDto })
   @ApiForbiddenResponse({ type: ProblemDetailsDto, description: 'The current password is wrong.' })
+  @ApiTooManyRequestsResponse({
+    type: ProblemDetailsDto,
+    description: 'Too many attempts, or too many passwords being hashed: retry after `Retry-After`.',
+  })
   changePassword(@CurrentUser() user: AuthUser, @Body() body: ChangePasswordDto): Promise<void> {
     return this.users.changePassword(user, body);
   }

@@ -2,6 +2,7 @@ import { Test } from '@nestjs/testing';
 import { getRepositoryToken } from '@nestjs/typeorm';
 import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
+import { PasswordAttempts } from '../rate-limits/password-attempts';
 import { RecentAuthentication } from '../sessions/recent-authentication';
 import { SessionsService } from '../sessions/sessions.service';
 import { PasswordService } from './password.service';
@@ -37,9 +38,10 @@ describe('UsersService', () => {
     update: jest.fn(),
     delete: jest.fn(),
   };
-  const passwords = { hash: jest.fn(), verify: jest.fn() };
+  const passwords = { hash: jest.fn(), verify: jest.fn(), refuseIfBusy: jest.fn() };
   const sessions = { revokeAllExcept: jest.fn(), renewAuthentication: jest.fn() };
   const recentAuthentication = { require: jest.fn() };
+  const attempts = { verify: jest.fn(), change: jest.fn() };
   // Signed in just now: recent enough for an email change or a deletion.
   const caller = { id: ID, sessionId: SESSION, authTime: Math.floor(Date.now() / 1000) };
 
@@ -49,6 +51,8 @@ describe('UsersService', () => {
       fake.mockReset();
     }
     insert.values.mockReturnValue({ returning: () => insert });
+    attempts.change.mockReset().mockResolvedValue(undefined);
+    attempts.verify.mockReset().mockImplementation((_email: string, check: () => Promise<boolean>) => check());
     passwords.hash.mockImplementation(async (password: string) => `$argon2id$hash-of-${password}`);
     const moduleRef = await Test.createTestingModule({
       providers: [
@@ -57,6 +61,7 @@ describe('UsersService', () => {
         { provide: PasswordService, useValue: passwords },
         { provide: SessionsService, useValue: sessions },
         { provide: RecentAuthentication, useValue: recentAuthentication },
+        { provide: PasswordAttempts, useValue: attempts },
       ],
     }).compile();
     service = moduleRef.get(UsersService);
@@ -106,14 +111,16 @@ describe('UsersService', () => {
   describe('changePassword', () => {
     const change = { currentPassword: 'correct horse', newPassword: 'battery staple' };
 
-    it('answers a wrong current password with 403, changing nothing and signing nobody out', async () => {
+    it('answers a wrong current password with 403 after a counted check, changing nothing', async () => {
       users.findOneBy.mockResolvedValue(ADA);
       passwords.verify.mockResolvedValue(false);
       expect(await outcome(service.changePassword(caller, change))).toEqual({
         status: 403,
         detail: 'The current password is wrong',
       });
-      expect(passwords.verify).toHaveBeenCalledWith('$argon2id$old', 'correct horse');
+      expect(passwords.verify).toHaveBeenCalledWith('$argon2id$old', 'correct horse', ID);
+      expect(attempts.change).toHaveBeenCalledWith(ID);
+      expect(attempts.verify).toHaveBeenCalledWith(ADA.email, expect.any(Function));
       expect(users.update).not.toHaveBeenCalled();
       expect(sessions.revokeAllExcept).not.toHaveBeenCalled();
     });
@@ -123,6 +130,9 @@ describe('UsersService', () => {
       passwords.verify.mockResolvedValue(true);
       await service.changePassword(caller, change);
       expect(users.update).toHaveBeenCalledWith({ id: ID }, { passwordHash: '$argon2id$hash-of-battery staple' });
+      // Both hashes count toward the user's own bound on argon2 work in flight.
+      expect(passwords.verify).toHaveBeenCalledWith('$argon2id$old', 'correct horse', ID);
+      expect(passwords.hash).toHaveBeenCalledWith('battery staple', ID);
       expect(sessions.revokeAllExcept).toHaveBeenCalledWith(ID, SESSION);
       expect(sessions.renewAuthentication).toHaveBeenCalledWith(SESSION);
     });

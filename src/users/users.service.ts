@@ -4,6 +4,7 @@ import { Repository } from 'typeorm';
 import { sqlState } from '../database/database-errors';
 import { v7 as uuidv7 } from 'uuid';
 import type { AuthUser } from '../common/auth-user';
+import { PasswordAttempts } from '../rate-limits/password-attempts';
 import { RecentAuthentication } from '../sessions/recent-authentication';
 import { SessionsService } from '../sessions/sessions.service';
 import type { ChangePasswordDto } from './dto/change-password.dto';
@@ -21,10 +22,11 @@ export class UsersService {
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
     private readonly recentAuthentication: RecentAuthentication,
+    private readonly attempts: PasswordAttempts,
   ) {}
 
   async create(email: string, name: string, password: string): Promise<UserDto> {
-    const passwordHash = await this.passwords.hash(password);
+    const passwordHash = await this.passwords.hash(password, email);
     const [user] = await this.users
       .createQueryBuilder()
       .insert()
@@ -55,23 +57,27 @@ export class UsersService {
 
   /**
    * Changes the password and signs out every other session; the caller's own stays signed in, and having
-   * just proved the password, its next access tokens count as a recent sign-in.
+   * just proved the password, its next access tokens count as a recent sign-in. Changes are limited per
+   * user, and a wrong current password counts toward the account's failures like a failed login.
    */
   async changePassword(
     { id, sessionId }: AuthUser,
     { currentPassword, newPassword }: ChangePasswordDto,
   ): Promise<void> {
+    this.passwords.refuseIfBusy(id);
+    await this.attempts.change(id);
     const user = await this.users.findOneBy({ id });
-    if (!(await this.passwords.verify(user?.passwordHash, currentPassword))) {
+    const verify = () => this.passwords.verify(user?.passwordHash, currentPassword, id);
+    if (!user || !(await this.attempts.verify(user.email, verify))) {
       throw new ForbiddenException('The current password is wrong');
     }
-    await this.users.update({ id }, { passwordHash: await this.passwords.hash(newPassword) });
+    await this.users.update({ id }, { passwordHash: await this.passwords.hash(newPassword, id) });
     await this.sessions.revokeAllExcept(id, sessionId);
     await this.sessions.renewAuthentication(sessionId);
   }
 
   async rehashPassword(id: string, password: string): Promise<void> {
-    await this.users.update({ id }, { passwordHash: await this.passwords.hash(password) });
+    await this.users.update({ id }, { passwordHash: await this.passwords.hash(password, id) });
   }
 
   /** Deletes the account after a recent sign-in; its sessions and tasks go with it by ON DELETE CASCADE. */

@@ -66,6 +66,29 @@ describe('start-up configuration in production', () => {
     );
   });
 
+  it('refuses TRUST_PROXY=true (any sender may set the client address), in one line naming it', async () => {
+    const outcome = await boot({
+      NODE_ENV: 'production',
+      DATABASE_URL: url,
+      JWT_SECRET: TEST_JWT_SECRET,
+      TRUST_PROXY: 'true',
+    });
+    expectOneLineNaming(outcome, 'TRUST_PROXY');
+    expect(outcome.lines[0]).toMatch(/refused in production/);
+  });
+
+  it('refuses a TRUST_PROXY entry that is not an address or CIDR, naming the entry', async () => {
+    const env = {
+      NODE_ENV: 'production',
+      DATABASE_URL: url,
+      JWT_SECRET: TEST_JWT_SECRET,
+      TRUST_PROXY: '10.0.0.0/8,10.0.0.0/33',
+    };
+    const outcome = await boot(env);
+    expectOneLineNaming(outcome, 'TRUST_PROXY');
+    expect(outcome.lines[0]).toContain('"10.0.0.0/33"');
+  });
+
   it('names the first problem when there are several', async () => {
     const outcome = await boot({ NODE_ENV: 'production' });
     expectOneLineNaming(outcome, 'DATABASE_URL');

@@ -5,6 +5,9 @@ import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { inspectImage } from '../support/dockerfile-replay';
+import { loadConfig } from '../../src/config/configuration';
+import { trustProxyOption } from '../../src/http/trust-proxy';
+import { TEST_JWT_SECRET } from '../support/app';
 import { checkManifests, EXAMPLE_SECRET, loadManifests, ROOT, type Raw } from '../support/k8s-manifests';
 
 // The checks are in test/support/k8s-manifests.ts; each is also run against a broken copy of the
@@ -26,6 +29,25 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       'service.yaml',
     ]);
     expect(checkManifests(files, image)).toEqual([]);
+  });
+
+  it('ships a TRUST_PROXY that believes the ingress controller pods, wherever a standard pod network puts them, and no client', () => {
+    const configMap = files.find(({ file }) => file === 'configmap.yaml')!.docs[0] as unknown as IConfigMap;
+    const trust = loadConfig({
+      ...configMap.data,
+      DATABASE_URL: 'postgres://x@db.example.com/x',
+      JWT_SECRET: TEST_JWT_SECRET,
+    }).http.trustProxy;
+    expect(trust).toEqual(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fd00::/8']);
+    const believes = trustProxyOption(trust) as (address: string, hop: number) => boolean;
+    // Pod addresses of kubeadm/flannel and AKS (10.244/16), GKE (10.x), Calico (192.168/16), EKS VPCs, dual-stack ULAs.
+    for (const pod of ['10.244.1.17', '10.52.0.9', '192.168.12.3', '172.20.4.5', 'fd00:10:244::5']) {
+      expect([pod, believes(pod, 0)]).toEqual([pod, true]);
+    }
+    // A client that reaches a pod directly connects from its own address: not believed, so it stays itself.
+    for (const client of ['203.0.113.9', '100.64.0.1', '127.0.0.1', '2001:db8::1']) {
+      expect([client, believes(client, 0)]).toEqual([client, false]);
+    }
   });
 
   const deployment = (raw: Raw) => raw as unknown as IDeployment;
@@ -244,6 +266,24 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       'networkpolicy.yaml',
       (raw) => policyRules(raw)[0].from!.push({ ipBlock: { cidr: '0.0.0.0/0' } }),
       /not one namespace by name/,
+    ],
+    [
+      'TRUST_PROXY true',
+      'configmap.yaml',
+      (raw) => (configMap(raw).TRUST_PROXY = 'true'),
+      /does not start the app: TRUST_PROXY=true .* refused in production/,
+    ],
+    [
+      'TRUST_PROXY as a hop count',
+      'configmap.yaml',
+      (raw) => (configMap(raw).TRUST_PROXY = '1'),
+      /TRUST_PROXY must list/,
+    ],
+    [
+      'TRUST_PROXY trusting every address',
+      'configmap.yaml',
+      (raw) => (configMap(raw).TRUST_PROXY = '0.0.0.0/0'),
+      /TRUST_PROXY trusts public addresses \(203\.0\.113\.9/,
     ],
     [
       'kustomize applying the example Secret',

@@ -121,6 +121,17 @@ describe('the migrated schema', () => {
       ]);
     });
 
+    it('rate_limits, unlogged (a crash forgets counters, no hit writes WAL)', async () => {
+      expect(await columns('rate_limits')).toEqual([
+        col('key', 'text'),
+        col('hits', 'int4'),
+        col('window_ends_at', 'timestamptz'),
+        col('blocked_until', 'timestamptz', true),
+      ]);
+      const { rows } = await db.pool.query(`SELECT relpersistence FROM pg_class WHERE oid = 'rate_limits'::regclass`);
+      expect(rows).toEqual([{ relpersistence: 'u' }]);
+    });
+
     it('stores every timestamp as timestamptz', async () => {
       const { rows } = await db.pool.query(
         `SELECT table_name, column_name FROM information_schema.columns
@@ -141,6 +152,7 @@ describe('the migrated schema', () => {
       expect(rows).toEqual([
         { table: 'idempotency_keys', columns: ['user_id', 'key'] },
         { table: 'migrations', columns: ['id'] },
+        { table: 'rate_limits', columns: ['key'] },
         { table: 'sessions', columns: ['id'] },
         { table: 'tasks', columns: ['id'] },
         { table: 'users', columns: ['id'] },

@@ -121,3 +121,18 @@ function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): v
     }
   });
 }
+
+/**
+ * `count` processes of the service on one database (the first one's, dropped when it closes), the way
+ * replicas share it behind a load balancer. `close` stops them all.
+ */
+export async function startReplicas(count: number, env: Record<string, string>): Promise<TestApp[]> {
+  const first = await startTestApp({ env });
+  const others = await Promise.all(Array.from({ length: count - 1 }, () => startTestApp({ env, db: first.db })));
+  return [first, ...others];
+}
+
+export async function closeReplicas(apps: TestApp[]): Promise<void> {
+  await Promise.all(apps.slice(1).map((app) => app.close()));
+  await apps[0]?.close();
+}

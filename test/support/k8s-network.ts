@@ -3,6 +3,7 @@ import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/Netw
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { AppConfig } from '../../src/config/configuration';
+import { trustProxyOption } from '../../src/http/trust-proxy';
 
 // Who deploy/k8s/networkpolicy.yaml is meant to admit, by namespace name (the label Kubernetes sets on
 // every namespace), to which of the app's ports.
@@ -93,5 +94,26 @@ export function checkNetworkAccess(m: NetworkManifests, api: IContainer, app: Ap
   };
   only(port, INGRESS_NAMESPACE, 'the API port');
   only(metricsPort, MONITORING_NAMESPACE, 'the metrics port');
+  problems.push(...checkTrustProxy(app));
   return problems;
+}
+
+// Addresses real clients connect from (documentation ranges); a trusted one could name any client address.
+const PUBLIC_ADDRESSES = ['203.0.113.9', '198.51.100.7', '8.8.8.8', '2001:db8::1'];
+
+/**
+ * Behind the ingress, the app must believe X-Forwarded-For from the ingress controller's pods and from no
+ * one else: an address list (a hop count or `true` believes whoever reaches a pod) that trusts no public address.
+ */
+export function checkTrustProxy(app: AppConfig): string[] {
+  const trust = app.http.trustProxy;
+  if (!Array.isArray(trust)) {
+    return [
+      `the ConfigMap's TRUST_PROXY must list the ingress controller's addresses/CIDRs, not ${String(trust)}: ` +
+        'true or a hop count believes X-Forwarded-For from whoever reaches a pod',
+    ];
+  }
+  const believes = trustProxyOption(trust) as (address: string, hop: number) => boolean;
+  const trusted = PUBLIC_ADDRESSES.filter((address) => believes(address, 0));
+  return trusted.length === 0 ? [] : [`TRUST_PROXY trusts public addresses (${trusted.join(', ')})`];
 }

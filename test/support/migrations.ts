@@ -11,8 +11,9 @@ export const MIGRATIONS = [
   'UserScopedSearchIndex1795420000003',
   'BucketedSearchIndex1795420000004',
   'SessionGenerations1795420000005',
+  'RateLimits1795420000006',
 ];
-export const TABLES = ['idempotency_keys', 'sessions', 'tasks', 'users'];
+export const TABLES = ['idempotency_keys', 'rate_limits', 'sessions', 'tasks', 'users'];
 
 export function databaseConfig(url: string): DatabaseConfig {
   return loadConfig({ NODE_ENV: 'test', DATABASE_URL: url }).database;

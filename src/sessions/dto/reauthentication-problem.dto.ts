@@ -5,14 +5,16 @@ import { REAUTHENTICATION_REQUIRED } from '../reauthentication-required.exceptio
 /** The 403 of an account change that needs a recent sign-in. */
 export class ReauthenticationProblemDto extends ProblemDetailsDto {
   @ApiProperty({
+    type: String,
     enum: [REAUTHENTICATION_REQUIRED],
+    example: REAUTHENTICATION_REQUIRED,
     description: 'Sign in again with the password (POST /auth/login), then retry with the new access token.',
   })
   override type = REAUTHENTICATION_REQUIRED;
 
-  @ApiProperty({ example: 'Reauthentication required' })
+  @ApiProperty({ type: String, example: 'Reauthentication required' })
   override title = 'Reauthentication required';
 
-  @ApiProperty({ example: 403 })
+  @ApiProperty({ type: Number, example: 403 })
   override status = 403;
 }

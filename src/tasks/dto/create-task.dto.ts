@@ -33,7 +33,8 @@ export class CreateTaskDto {
   @IsIn(PRIORITIES)
   priority?: Priority;
 
-  /** @default false */
+  /** Whether the task is done; `completedAt` is set with it. */
+  @ApiProperty({ required: false, default: false })
   @OptionalNotNull()
   @IsBoolean()
   completed?: boolean;

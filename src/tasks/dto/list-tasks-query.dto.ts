@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { IsCalendarDate } from '../../http/calendar-date';
 import { PRIORITIES, type Priority } from '../task.entity';
@@ -9,6 +9,11 @@ import { SORTS, type Sort } from '../task-sort';
 // Query strings are text: only the exact words true/false are booleans.
 const toBoolean = () =>
   Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value), { toClassOnly: true });
+// An empty `limit=` is not a number, although Number('') is 0.
+const toNumber = () =>
+  Transform(({ value }) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value), {
+    toClassOnly: true,
+  });
 const emptyAsAbsent = () =>
   Transform(({ value }) => (typeof value === 'string' && value.trim() === '' ? undefined : value), {
     toClassOnly: true,
@@ -60,9 +65,9 @@ export class ListTasksQueryDto {
   @IsIn(SORTS)
   sort: Sort = '-createdAt';
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
-  @Type(() => Number)
+  @toNumber()
   @IsInt()
   @Min(1)
   @Max(100)

@@ -165,15 +165,28 @@ describe('POST /auth/refresh', () => {
     expectUnauthorized(await me(ada.accessToken));
   });
 
+  // The message names the rule the value broke: presence, then kind, then size.
   it.each([
-    ['a missing token', {}],
-    ['an empty token', { refreshToken: '' }],
-    ['a number', { refreshToken: 42 }],
-    ['a 513-character token', { refreshToken: 'x'.repeat(513) }],
-    ['an unknown field', { refreshToken: 'x', extra: 1 }],
-  ])('rejects %s with 400', async (_label, body) => {
+    ['a missing token', {}, 'refreshToken', 'refreshToken is required'],
+    [
+      'an empty token',
+      { refreshToken: '' },
+      'refreshToken',
+      'refreshToken must be longer than or equal to 1 characters',
+    ],
+    ['a number', { refreshToken: 42 }, 'refreshToken', 'refreshToken must be a string'],
+    ['null', { refreshToken: null }, 'refreshToken', 'refreshToken must be a string'],
+    [
+      'a 513-character token',
+      { refreshToken: 'x'.repeat(513) },
+      'refreshToken',
+      'refreshToken must be shorter than or equal to 512 characters',
+    ],
+    ['an unknown field', { refreshToken: 'x', extra: 1 }, 'extra', 'extra is not a known field'],
+  ])('rejects %s with 400 naming the rule', async (_label, body, field, message) => {
     const res = await t.api.post(`${API}/auth/refresh`).send(body);
     expectProblem(res, 400);
-    expect(res.body.errors).toEqual([{ field: expect.any(String), message: expect.any(String) }]);
+    expect(res.body.errors).toEqual([{ field, message }]);
+    expect(res.body.detail).toBe(message);
   });
 });

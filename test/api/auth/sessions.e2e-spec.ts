@@ -212,16 +212,19 @@ describe('session management (/auth/sessions)', () => {
     const item = doc.paths[`${API}/auth/sessions/{id}`];
     const statuses = (operation: { responses: object }) => Object.keys(operation.responses).sort();
 
-    expect(statuses(collection.get)).toEqual(['200', '401']);
+    // Besides each operation's own: 400, 408, 431, 500 and 503 on every one, 413 and 415 where a body can come.
+    expect(statuses(collection.get)).toEqual(['200', '400', '401', '408', '431', '500', '503']);
     expect(collection.get.responses['200'].content['application/json'].schema).toEqual({
       type: 'array',
       items: { $ref: '#/components/schemas/SessionDto' },
     });
     expect(collection.get.security).toEqual([{ bearer: [] }]);
-    expect(statuses(collection.delete)).toEqual(['204', '401']);
-    expect(statuses(item.delete)).toEqual(['204', '400', '401', '404']);
-    expect(item.delete.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
-    expect(item.delete.responses['404'].content['application/json'].schema).toEqual({
+    expect(statuses(collection.delete)).toEqual(['204', '400', '401', '408', '413', '415', '431', '500', '503']);
+    expect(statuses(item.delete)).toEqual(['204', '400', '401', '404', '408', '413', '415', '431', '500', '503']);
+    expect(item.delete.parameters).toEqual([
+      expect.objectContaining({ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }),
+    ]);
+    expect(item.delete.responses['404'].content['application/problem+json'].schema).toEqual({
       $ref: '#/components/schemas/ProblemDetailsDto',
     });
     const session = doc.components.schemas.SessionDto;

@@ -170,8 +170,17 @@ describe('GET /api/v1/tasks', () => {
     expect(hundred.body.nextCursor).toBeNull();
   });
 
-  it.each(['0', '101', 'abc', '-1', '1.5', ''])('rejects limit=%p with 400', async (limit) => {
-    expectValidationProblem(await list({ limit }), 'limit');
+  it.each([
+    ['0', 'limit must not be less than 1'],
+    ['101', 'limit must not be greater than 100'],
+    ['abc', 'limit must be an integer number'],
+    ['-1', 'limit must not be less than 1'],
+    ['1.5', 'limit must be an integer number'],
+    ['', 'limit must be an integer number'],
+  ])('rejects limit=%p with 400 naming the rule it broke', async (limit, message) => {
+    const res = await list({ limit });
+    expectValidationProblem(res, 'limit');
+    expect(res.body.errors).toEqual([{ field: 'limit', message }]);
   });
 
   it('rejects an unknown query parameter with 400', async () => {

@@ -155,7 +155,7 @@ describe(`recent authentication for account changes (REAUTH_WINDOW_S=${WINDOW_S}
     const doc = (await t.api.get('/docs-json')).body;
     const me = doc.paths[`${API}/users/me`];
     for (const operation of [me.patch, me.delete]) {
-      expect(operation.responses['403'].content['application/json'].schema).toEqual({
+      expect(operation.responses['403'].content['application/problem+json'].schema).toEqual({
         $ref: '#/components/schemas/ReauthenticationProblemDto',
       });
     }
