@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
@@ -91,8 +92,17 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const document = buildOpenApiDocument(app);
   registerResponseSchemas(fastify, document);
   refuseUndeclaredQueries(fastify, document);
-  if (config.http.docsEnabled) serveDocs(app, document);
+  if (config.http.docsEnabled) {
+    // With a listener of its own, /metrics is a 404 on this one: the document served here leaves it out.
+    const served = config.http.metricsPort === undefined ? document : withoutPath(document, '/metrics');
+    serveDocs(app, served);
+  }
   await app.init();
   await fastify.ready();
   return app;
+}
+
+function withoutPath(document: OpenAPIObject, path: string): OpenAPIObject {
+  const { [path]: _left, ...paths } = document.paths;
+  return { ...document, paths };
 }

@@ -207,9 +207,17 @@ export function contractOf(origin: string): Promise<PublishedContract> {
   return contract;
 }
 
-/** For the contract's own tests: responses from `origin` are checked against `document` instead. */
-export function useDocument(origin: string, document: OpenAPIObject): void {
-  contracts.set(origin, Promise.resolve({ contract: ResponseContract.create(document), source: 'a crafted document' }));
+/**
+ * Responses from `origin` are checked against `document` instead of what it publishes: the contract's own
+ * tests, and servers that are not this build's API (the previous release, the metrics listener).
+ */
+export function useDocument(origin: string, document: OpenAPIObject, source = 'a crafted document'): void {
+  contracts.set(origin, Promise.resolve({ contract: ResponseContract.create(document), source }));
+}
+
+/** The committed openapi.json, the document this build publishes (openapi-snapshot.e2e-spec.ts). */
+export function snapshotDocument(): OpenAPIObject {
+  return JSON.parse(readFileSync(SNAPSHOT, 'utf8')) as OpenAPIObject;
 }
 
 const byDocument = new Map<string, ResponseContract>();
