@@ -28,6 +28,8 @@ module.exports = {
       transform,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      // Every supertest response is checked against the server's OpenAPI document (test/support/contract.ts).
+      setupFilesAfterEnv: ['<rootDir>/test/support/contract-hook.ts'],
       testTimeout: 60_000,
       slowTestThreshold: 30,
     },

@@ -1,5 +1,7 @@
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
@@ -20,6 +22,11 @@ import { keepMetricsOnItsOwnListener } from './metrics/metrics-listener';
 import { MetricsService } from './metrics/metrics.service';
 
 export const API_PREFIX = 'api/v1';
+
+/** The /api/v1 prefix, which the probes and /metrics stay outside of; also for scripts/openapi-snapshot.js. */
+export function setApiPrefix(app: INestApplication): void {
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
+}
 
 /** Builds the application exactly as it serves, for main.ts and for the e2e tests. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
@@ -81,12 +88,21 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     done();
   });
 
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
+  setApiPrefix(app);
   const document = buildOpenApiDocument(app);
   registerResponseSchemas(fastify, document);
   refuseUndeclaredQueries(fastify, document);
-  if (config.http.docsEnabled) serveDocs(app, document);
+  if (config.http.docsEnabled) {
+    // With a listener of its own, /metrics is a 404 on this one: the document served here leaves it out.
+    const served = config.http.metricsPort === undefined ? document : withoutPath(document, '/metrics');
+    serveDocs(app, served);
+  }
   await app.init();
   await fastify.ready();
   return app;
+}
+
+function withoutPath(document: OpenAPIObject, path: string): OpenAPIObject {
+  const { [path]: _left, ...paths } = document.paths;
+  return { ...document, paths };
 }

@@ -1,9 +1,13 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
-import { ProblemDetailsDto } from '../http/problem-details';
+import { HealthResultDto } from './dto/health-result.dto';
+import { NotReadyProblemDto } from './dto/not-ready-problem.dto';
 import { ShutdownState } from '../http/shutdown-state';
 import { DatabaseHealthIndicator } from './database.health';
+
+// Terminus' own documentation gives the 503 its result's shape; this route answers a problem (NotReadyProblemDto).
+const TERMINUS = { noCache: true, swaggerDocumentation: false };
 
 @ApiTags('health')
 @Controller('health')
@@ -16,18 +20,21 @@ export class HealthController {
 
   /** Liveness: the process can serve. Never touches the database, so an outage does not restart pods. */
   @Get('live')
-  @HealthCheck()
+  @HealthCheck(TERMINUS)
+  @ApiOkResponse({ type: HealthResultDto, description: 'The process can serve.' })
   live(): Promise<HealthCheckResult> {
     return this.health.check([]);
   }
 
   /** Readiness: the database answers within the timeout and no migration is pending. */
   @Get('ready')
-  @HealthCheck()
   @ApiServiceUnavailableResponse({
-    type: ProblemDetailsDto,
-    description: 'Not ready; Terminus `info`, `error` and `details` included.',
+    type: NotReadyProblemDto,
+    description:
+      'Not ready (the database, a pending migration, or shutting down); Terminus `info`, `error` and `details` included.',
   })
+  @HealthCheck(TERMINUS)
+  @ApiOkResponse({ type: HealthResultDto, description: 'Ready: the database answers and no migration is pending.' })
   async ready(): Promise<HealthCheckResult> {
     if (this.shutdown.draining) {
       // From SIGTERM on, without asking the database: the pod is leaving the load balancer.

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { snapshotDocument, useDocument } from '../support/contract';
 import { startTestApp, type TestApp } from '../support/app';
 import { expectProblem } from '../support/http';
 
@@ -48,7 +49,13 @@ describe('/docs and /metrics switched by configuration', () => {
   beforeAll(async () => {
     t = await startTestApp({ env: { DOCS_ENABLED: 'false', METRICS_PORT: '0' } });
     const line = t.logs.find((entry) => /^metrics on http:/.test(entry.msg ?? ''));
-    metrics = request(/^metrics on (http:\/\/[^/]+)/.exec(line!.msg!)![1]);
+    const origin = /^metrics on (http:\/\/[^/]+)/.exec(line!.msg!)![1];
+    // The metrics listener serves /metrics and nothing else, the API's listener everything else.
+    const { paths, ...document } = snapshotDocument();
+    const { '/metrics': scrape, ...api } = paths;
+    useDocument(origin, { ...document, paths: { '/metrics': scrape } }, 'the metrics listener');
+    useDocument(new URL(t.url).origin, { ...document, paths: api }, 'openapi.json without /metrics');
+    metrics = request(origin);
   });
   afterAll(() => t.close());
 
@@ -77,6 +84,17 @@ describe('/docs and /metrics switched by configuration', () => {
 
     for (const path of ['/health/live', '/health/ready', '/api/v1/users/me', '/no-such-thing']) {
       expectProblem(await metrics.get(path), 404, path);
+    }
+  });
+
+  it('leaves /metrics out of the document the API listener serves', async () => {
+    const docs = await startTestApp({ env: { METRICS_PORT: '0' } });
+    try {
+      const { paths } = (await docs.api.get('/docs-json').expect(200)).body as { paths: Record<string, unknown> };
+      expect(paths).not.toHaveProperty(['/metrics']);
+      expect(paths).toHaveProperty(['/health/live']);
+    } finally {
+      await docs.close();
     }
   });
 

@@ -39,7 +39,13 @@ export type Schemas = Record<string, { properties: Record<string, Property> }>;
 /** The service on a database of its own, with alice and bob signed in; rate limits off. */
 export async function startTaskApp(): Promise<{ t: TestApp; alice: TaskUser; bob: TaskUser }> {
   const t = await startTestApp({ env: NO_THROTTLING });
-  return { t, alice: await registerTaskUser(t.api, 'alice'), bob: await registerTaskUser(t.api, 'bob') };
+  try {
+    return { t, alice: await registerTaskUser(t.api, 'alice'), bob: await registerTaskUser(t.api, 'bob') };
+  } catch (error) {
+    // The caller never gets `t` to close: a service left running would keep Jest from exiting.
+    await t.close();
+    throw error;
+  }
 }
 
 /** The response DTOs as the OpenAPI document describes them: the one description of a task. */
