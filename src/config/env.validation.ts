@@ -197,21 +197,12 @@ export class EnvironmentVariables {
   @Int(0, 10_000)
   ARGON2_MAX_WAITING = 64;
 
-  /** Rate limits as `<requests>/<seconds>`; `0/…` turns one off. */
-  @Rate()
-  THROTTLE_LOGIN_PER_IP = '20/60';
-
-  @Rate()
-  THROTTLE_LOGIN_PER_EMAIL = '10/900';
-
-  @Rate()
-  THROTTLE_REGISTER_PER_IP = '10/3600';
-
-  @Rate()
-  THROTTLE_REFRESH_PER_IP = '60/60';
-
-  @Rate()
-  THROTTLE_PASSWORD_CHANGE_PER_USER = '5/900';
+  /** Rate limits as `<requests>/<seconds>`, counted in PostgreSQL across replicas; `0/…` turns one off. */
+  @Rate() THROTTLE_LOGIN_PER_IP = '20/60';
+  @Rate() THROTTLE_LOGIN_PER_EMAIL = '10/900';
+  @Rate() THROTTLE_REGISTER_PER_IP = '10/3600';
+  @Rate() THROTTLE_REFRESH_PER_IP = '60/60';
+  @Rate() THROTTLE_PASSWORD_CHANGE_PER_USER = '5/900';
 }
 
 /** `migrations`: the migration runner (a Kubernetes Job) needs a database URL, not the app's secrets. */
