@@ -118,7 +118,8 @@ describe('database down, then back, under steady load', () => {
   });
 });
 
-// Scenario 1b: what the routes scenario 1 does not load answer while the database is down.
+// Scenario 1b: what the routes scenario 1 does not load answer while the database is down, with the rate
+// limits on: they are counted in PostgreSQL, so a limited route cannot count and must not let anything through.
 describe('every kind of route while the database is down', () => {
   let pg: PostgresServer;
   let db: TestDatabase;
@@ -134,6 +135,10 @@ describe('every kind of route while the database is down', () => {
         ...FAST_APP_ENV,
         DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
         HEALTH_DB_TIMEOUT_MS: String(PING_TIMEOUT_MS),
+        THROTTLE_LOGIN_PER_IP: '20/60',
+        THROTTLE_LOGIN_PER_EMAIL: '10/900',
+        THROTTLE_REFRESH_PER_IP: '60/60',
+        THROTTLE_PASSWORD_CHANGE_PER_USER: '5/900',
       },
     });
     ({ token } = await registerUser(t.url, 'down@example.com'));
@@ -159,11 +164,18 @@ describe('every kind of route while the database is down', () => {
     expect(body.detail).toMatch(/database/);
   });
 
-  it('answers sign-in, the profile and invalid task requests 503 + Retry-After: no 400 before the session check', async () => {
+  it('answers sign-in, limited routes, the profile and invalid task requests 503 + Retry-After: no 400 first', async () => {
     const absent = '0193d6c2-7d4e-7c1a-9f1e-3c2b1a0f9e8d';
     const login = { email: 'down@example.com', password: 'correct horse battery' };
     const outcomes = await Promise.all([
       call(t.url, '/api/v1/auth/login', { method: 'POST', body: login }),
+      call(t.url, '/api/v1/auth/login', { method: 'POST', body: { email: 'not an email' } }),
+      call(t.url, '/api/v1/auth/refresh', { method: 'POST', body: { refreshToken: 'x' } }),
+      call(t.url, '/api/v1/users/me/password', {
+        method: 'PUT',
+        token,
+        body: { currentPassword: 'wrong password', newPassword: 'a brand new password' },
+      }),
       call(t.url, '/api/v1/users/me', { token }),
       call(t.url, '/api/v1/tasks?limit=0', { token }),
       call(t.url, '/api/v1/tasks/not-a-uuid', { token }),
@@ -179,6 +191,25 @@ describe('every kind of route while the database is down', () => {
       });
     expect(Math.max(...outcomes.map((o) => o.ms))).toBeLessThan(CONNECT_TIMEOUT_MS + 3_000);
     expect(alive(t)).toBe(true);
+  });
+
+  it('counts the limited routes again once the database is back', async () => {
+    await pg.startAgain();
+    const wrong = { email: 'down@example.com', password: 'wrong password' };
+    let back: Outcome | undefined;
+    await waitFor(
+      async () => {
+        back = await call(t.url, '/api/v1/auth/login', { method: 'POST', body: wrong });
+        return back.status !== 503;
+      },
+      'a login answered with the database back',
+      15_000,
+      250,
+    );
+    expect(back?.status).toBe(401);
+    const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM rate_limits');
+    expect(rows[0].n).toBeGreaterThan(0);
+    expect(t.logs.filter((line) => line.status === 500)).toEqual([]);
   });
 });
 
